@@ -1,0 +1,55 @@
+#include "blas.hpp"
+
+#include <cblas.h>
+
+#include <climits>
+#include <string>
+
+#include "../../core/error.hpp"
+
+namespace indee::blas {
+namespace {
+
+// cblas takes int dimensions; the model's size checks keep every dimension far below INT_MAX,
+// and this guard makes any breach an error rather than a silent wrap-around.
+int dim(std::size_t n) {
+  require(n <= static_cast<std::size_t>(INT_MAX), ErrorCode::Internal,
+          "matrix dimension " + std::to_string(n) + " exceeds the BLAS integer range");
+  return static_cast<int>(n);
+}
+
+CBLAS_TRANSPOSE trans(Op op) { return op == Op::Transpose ? CblasTrans : CblasNoTrans; }
+
+}  // namespace
+
+void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          const float* b, float beta, float* c) {
+  if (m == 0 || n == 0) return;
+  const int lda = dim(op_a == Op::None ? k : m);
+  const int ldb = dim(op_b == Op::None ? n : k);
+  cblas_sgemm(CblasRowMajor, trans(op_a), trans(op_b), dim(m), dim(n), dim(k), alpha, a, lda, b, ldb,
+              beta, c, dim(n));
+}
+
+void symm(std::size_t n, std::size_t k, const float* s, const float* b, float beta, float* c) {
+  if (n == 0 || k == 0) return;
+  cblas_ssymm(CblasRowMajor, CblasLeft, CblasLower, dim(n), dim(k), 1.0f, s, dim(n), b, dim(k), beta, c,
+              dim(k));
+}
+
+void syrk(std::size_t n, std::size_t m, float alpha, const float* a, float beta, float* s) {
+  if (n == 0) return;
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, dim(n), dim(m), alpha, a, dim(n), beta, s, dim(n));
+}
+
+void syr(std::size_t n, float alpha, const float* x, float* s) {
+  if (n == 0) return;
+  cblas_ssyr(CblasRowMajor, CblasLower, dim(n), alpha, x, 1, s, dim(n));
+}
+
+void symmetrize_from_lower(std::size_t n, float* s) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < i; ++j) s[j * n + i] = s[i * n + j];
+}
+
+}  // namespace indee::blas

@@ -1,0 +1,39 @@
+// Reading JS arguments into core types. The TypeScript layer validates first with friendlier
+// messages; these checks are the backstop that keeps direct callers of the addon from reaching
+// the core with anything malformed. Failures throw indee::Error (InvalidArgument / OutOfRange).
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/stack.hpp"
+
+namespace indee::binding {
+
+// A row-major batch copied out of a Float32Array whose length is rows x width, rows >= 1, with
+// every value finite.
+struct Batch {
+  std::vector<float> values;
+  std::size_t rows = 0;
+};
+Batch read_batch(const Napi::Value& value, const std::string& name, std::size_t width);
+
+// Like read_batch, but the rows must number `rows` exactly.
+std::vector<float> read_rows(const Napi::Value& value, const std::string& name, std::size_t width,
+                             std::size_t rows);
+
+// An integer in [min, max].
+std::size_t read_count(const Napi::Value& value, const std::string& name, std::size_t min, std::size_t max);
+
+double read_number(const Napi::Value& value, const std::string& name);
+
+// One of the `choices`; returns its index.
+std::size_t read_choice(const Napi::Value& value, const std::string& name, const std::vector<std::string>& choices);
+
+// {inputSize, labelSize, layers, rate, statistics: 'ema' | 'cumulative', seed, initScale}
+StackConfig read_config(const Napi::Value& value);
+
+}  // namespace indee::binding

@@ -1,0 +1,291 @@
+#include "model_wrap.hpp"
+
+#include <cstring>
+
+#include "arguments.hpp"
+#include "errors.hpp"
+
+namespace indee::binding {
+namespace {
+
+template <class Array, class T>
+Array typed_array(Napi::Env env, const std::vector<T>& values) {
+  Array array = Array::New(env, values.size());
+  if (!values.empty()) std::memcpy(array.Data(), values.data(), values.size() * sizeof(T));
+  return array;
+}
+Napi::Float32Array f32(Napi::Env env, const std::vector<float>& v) { return typed_array<Napi::Float32Array>(env, v); }
+Napi::Float64Array f64(Napi::Env env, const std::vector<double>& v) { return typed_array<Napi::Float64Array>(env, v); }
+Napi::Int32Array i32(Napi::Env env, const std::vector<std::int32_t>& v) { return typed_array<Napi::Int32Array>(env, v); }
+
+Failure state_failure(const char* code, const std::string& message) { return {Failure::Kind::Plain, code, message}; }
+
+// y may be omitted (null/undefined): unknown labels are zeros in the joint vector.
+bool has_value(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
+
+constexpr std::size_t kMaxSteps = 100000000;
+
+}  // namespace
+
+// ---- the async machinery ------------------------------------------------------------------------
+
+class AsyncOperation : public Napi::AsyncWorker {
+ public:
+  AsyncOperation(Napi::Env env, ModelWrap* owner, Napi::Object self, Operation operation)
+      : Napi::AsyncWorker(env, "indeependence"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        self_(Napi::Persistent(self)),
+        operation_(std::move(operation)) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      operation_.compute();
+    } catch (...) {
+      failure_ = capture_current_exception();
+      failed_ = true;
+    }
+  }
+
+  void OnOK() override {
+    owner_->finished_async();  // the next queued operation may start while this one settles
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (failed_) return deferred_.Reject(to_js_error(env, failure_).Value());
+    try {
+      deferred_.Resolve(operation_.to_js(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(to_js_error(env, capture_current_exception()).Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  ModelWrap* owner_;
+  Napi::ObjectReference self_;  // keeps the model alive while the operation is pending
+  Operation operation_;
+  Failure failure_;
+  bool failed_ = false;
+};
+
+void ModelWrap::start_or_queue(AsyncOperation* operation) {
+  if (running_ == nullptr) {
+    running_ = operation;
+    operation->Queue();
+  } else {
+    queued_.push_back(operation);
+  }
+}
+
+void ModelWrap::finished_async() {
+  running_ = nullptr;
+  if (!queued_.empty()) {
+    AsyncOperation* next = queued_.front();
+    queued_.pop_front();
+    running_ = next;
+    next->Queue();
+  } else if (disposed_) {
+    stack_.reset();
+  }
+}
+
+template <ModelWrap::Factory make>
+Napi::Value ModelWrap::run_sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (running_ != nullptr)
+    throw to_js_error(env, state_failure("ERR_INDEE_BUSY",
+                                         "an async operation on this model is still pending: await it before "
+                                         "calling a synchronous method"));
+  return with_js_errors(env, [&] {
+    Operation operation = (this->*make)(info);
+    operation.compute();
+    return operation.to_js(env);
+  });
+}
+
+template <ModelWrap::Factory make>
+Napi::Value ModelWrap::run_async(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    Operation operation = with_js_errors(env, [&] { return (this->*make)(info); });
+    auto* worker = new AsyncOperation(env, this, info.This().As<Napi::Object>(), std::move(operation));
+    start_or_queue(worker);
+    return worker->promise();
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  }
+}
+
+// ---- construction and lifetime ------------------------------------------------------------------
+
+Napi::Function ModelWrap::Define(Napi::Env env) {
+  return DefineClass(env, "NativeModel",
+                     {
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::collect>>("collect"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::collect>>("collectAsync"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::learn>>("learn"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::learn>>("learnAsync"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::encode>>("encode"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::encode>>("encodeAsync"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::decode>>("decode"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::decode>>("decodeAsync"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::infer>>("infer"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::infer>>("inferAsync"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::objectives>>("objectives"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::objective_gradient>>("objectiveGradient"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::completion_gradient>>("completionGradient"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::layer_state>>("layerState"),
+                         InstanceMethod<&ModelWrap::dispose>("dispose"),
+                         InstanceMethod<&ModelWrap::pending>("pending"),
+                     });
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  with_js_errors(info.Env(), [&] { stack_ = std::make_unique<indee::Stack>(read_config(info[0])); });
+}
+
+indee::Stack& ModelWrap::stack() {
+  if (disposed_) throw to_js_error(Env(), state_failure("ERR_INDEE_DISPOSED", "this model has been disposed"));
+  return *stack_;
+}
+
+Napi::Value ModelWrap::dispose(const Napi::CallbackInfo& info) {
+  disposed_ = true;
+  if (running_ == nullptr) stack_.reset();  // otherwise freed when the queue drains
+  return info.Env().Undefined();
+}
+
+Napi::Value ModelWrap::pending(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(queued_.size() + (running_ != nullptr ? 1 : 0)));
+}
+
+// ---- the operations -----------------------------------------------------------------------------
+
+Operation ModelWrap::collect(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  const StackConfig& c = s.config();
+  auto x = std::make_shared<Batch>(read_batch(info[0], "x", c.input_size));
+  auto y = std::make_shared<std::vector<float>>();
+  if (has_value(info[1])) *y = read_rows(info[1], "y", c.label_size, x->rows);
+  const float alpha = static_cast<float>(read_number(info[2], "alpha"));
+  const BatchSemantics semantics =
+      read_choice(info[3], "batch", {"sequential", "sum"}) == 0 ? BatchSemantics::Sequential : BatchSemantics::Sum;
+  return {[&s, x, y, alpha, semantics] { s.collect(x->values.data(), y->empty() ? nullptr : y->data(), x->rows, alpha, semantics); },
+          [](Napi::Env env) { return env.Undefined(); }};
+}
+
+Operation ModelWrap::learn(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  const std::size_t steps = read_count(info[0], "steps", 0, kMaxSteps);
+  auto values = std::make_shared<std::vector<double>>();
+  return {[&s, steps, values] { *values = s.learn(steps); },
+          [values](Napi::Env env) -> Napi::Value { return f64(env, *values); }};
+}
+
+Operation ModelWrap::objectives(const Napi::CallbackInfo&) {
+  indee::Stack& s = stack();
+  auto values = std::make_shared<std::vector<double>>();
+  return {[&s, values] { *values = s.objectives(); },
+          [values](Napi::Env env) -> Napi::Value { return f64(env, *values); }};
+}
+
+Operation ModelWrap::objective_gradient(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
+  auto value = std::make_shared<double>(0.0);
+  auto gradient = std::make_shared<std::vector<float>>(s.layer(l).weights().size());
+  return {[&s, l, value, gradient] { *value = s.layer(l).objective(gradient->data()); },
+          [value, gradient](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("value", *value);
+            out.Set("gradient", f32(env, *gradient));
+            return out;
+          }};
+}
+
+Operation ModelWrap::encode(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
+  auto y = std::make_shared<std::vector<float>>();
+  if (has_value(info[1])) *y = read_rows(info[1], "y", s.config().label_size, x->rows);
+  auto codes = std::make_shared<std::vector<float>>();
+  return {[&s, x, y, codes] { *codes = s.encode(x->values.data(), y->empty() ? nullptr : y->data(), x->rows); },
+          [codes](Napi::Env env) -> Napi::Value { return f32(env, *codes); }};
+}
+
+Operation ModelWrap::decode(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  auto h = std::make_shared<Batch>(read_batch(info[0], "codes", s.code_size()));
+  auto decoded = std::make_shared<Decoded>();
+  return {[&s, h, decoded] { *decoded = s.decode(h->values.data(), h->rows); },
+          [decoded](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("x", f32(env, decoded->x));
+            out.Set("y", f32(env, decoded->y));
+            out.Set("residue", f64(env, decoded->residue));
+            return out;
+          }};
+}
+
+Operation ModelWrap::infer(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
+  const std::size_t steps = read_count(info[1], "steps", 0, kMaxSteps);
+  auto result = std::make_shared<Inference>();
+  return {[&s, x, steps, result] { *result = s.infer(x->values.data(), x->rows, steps); },
+          [result](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("labels", i32(env, result->labels));
+            out.Set("scores", f32(env, result->scores));
+            out.Set("reconstruction", f32(env, result->reconstruction));
+            out.Set("codes", f32(env, result->codes));
+            out.Set("loss", f64(env, result->loss));
+            return out;
+          }};
+}
+
+Operation ModelWrap::completion_gradient(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
+  auto h = std::make_shared<std::vector<float>>(read_rows(info[1], "codes", s.code_size(), x->rows));
+  auto result = std::make_shared<CompletionGradient>();
+  return {[&s, x, h, result] { *result = s.completion_gradient(x->values.data(), h->data(), x->rows); },
+          [result](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("loss", f64(env, result->loss));
+            out.Set("gradient", f32(env, result->gradient));
+            return out;
+          }};
+}
+
+Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
+  const Layer* layer = &s.layer(l);
+  return {[] {},
+          [layer](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("inputSize", double(layer->input_size()));
+            out.Set("codeSize", double(layer->code_size()));
+            out.Set("W", f32(env, layer->weights()));
+            out.Set("b", f32(env, layer->bias()));
+            out.Set("B", f32(env, layer->statistics().mean()));
+            out.Set("C", f32(env, layer->statistics().second_moment()));
+            out.Set("N", layer->statistics().count());
+            Napi::Object adam = Napi::Object::New(env);
+            adam.Set("m", f32(env, layer->adam_m()));
+            adam.Set("v", f32(env, layer->adam_v()));
+            adam.Set("t", double(layer->adam_t()));
+            out.Set("adam", adam);
+            return out;
+          }};
+}
+
+}  // namespace indee::binding

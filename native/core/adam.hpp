@@ -1,0 +1,23 @@
+// Adam in TensorFlow 1's form (ALGORITHM.md, "Learn"): one mechanism for the weights W (learn)
+// and for the top codes h (infer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace indee {
+
+struct AdamHyper {
+  float rate = 0.01f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+};
+
+// One step at step count t (already incremented, t >= 1), over n parameters x with gradient g:
+//   m ← β1·m + (1-β1)·g;  v ← β2·v + (1-β2)·g²;
+//   x ← x − rate·√(1-β2ᵗ)/(1-β1ᵗ) · m/(√v + ε)
+void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m, float* v, float* x,
+               std::size_t n);
+
+}  // namespace indee

@@ -1,0 +1,56 @@
+#include "decode_pass.hpp"
+
+#include <algorithm>
+
+#include "mirror.hpp"
+
+namespace indee {
+
+DecodePass::DecodePass(const std::vector<Layer>& layers, std::size_t m)
+    : layers_(layers), m_(m), residue_(m), layer_residue_(m) {
+  std::size_t widest_in = 0, widest_code = 0;
+  for (const Layer& layer : layers) {
+    u_.emplace_back(m * layer.mirrored_size());
+    out_.emplace_back(m * layer.input_size());
+    widest_in = std::max(widest_in, layer.input_size());
+    widest_code = std::max(widest_code, layer.code_size());
+  }
+  grad_out_.resize(m * std::max(widest_in, widest_code));
+  grad_u_.resize(m * 2 * widest_in);
+}
+
+void DecodePass::forward(const float* h) {
+  std::fill(residue_.begin(), residue_.end(), 0.0);
+  const float* code = h;
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    layers_[l].decode(code, m_, u_[l].data(), out_[l].data(), layer_residue_.data());
+    for (std::size_t r = 0; r < m_; ++r) residue_[r] += layer_residue_[r];
+    code = out_[l].data();
+  }
+}
+
+void DecodePass::backward(const float* x, std::size_t input_size, double* loss, float* dh) {
+  const std::size_t joint = layers_.front().input_size();
+  const float* reconstruction = bottom();
+  for (std::size_t r = 0; r < m_; ++r) {
+    double squared_error = 0.0;
+    for (std::size_t i = 0; i < joint; ++i) {
+      float g = 0.0f;
+      if (i < input_size) {
+        const float diff = reconstruction[r * joint + i] - x[r * input_size + i];
+        squared_error += double(diff) * diff;
+        g = 2.0f * diff;
+      }
+      grad_out_[r * joint + i] = g;
+    }
+    loss[r] = squared_error + residue_[r];
+  }
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    inverse_mirror_backward(u_[l].data(), grad_out_.data(), m_ * layer.input_size(), grad_u_.data());
+    float* target = l + 1 == layers_.size() ? dh : grad_out_.data();
+    layer.decode_backward(grad_u_.data(), m_, target);
+  }
+}
+
+}  // namespace indee

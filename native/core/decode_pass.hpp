@@ -1,0 +1,35 @@
+// The top-down decode of a stack, kept for its backward pass: the machinery of label completion
+// (ALGORITHM.md, "Infer"). Buffers are sized once for m rows and reused across steps.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "layer.hpp"
+
+namespace indee {
+
+class DecodePass {
+ public:
+  DecodePass(const std::vector<Layer>& layers, std::size_t m);
+
+  // Decodes the top codes h (m x top code size) through every layer; afterwards bottom() is the
+  // joint reconstruction [x̂, ŷ] (m x joint size) and residue() the stack's residue per row.
+  void forward(const float* h);
+  const float* bottom() const { return out_.front().data(); }
+  const std::vector<double>& residue() const { return residue_; }
+
+  // After forward(): loss[r] = ‖x_r - x̂_r‖² + residue_r over the first `input_size` joint
+  // coordinates (the label part is free), and its gradient dL/dh (m x top code size) into dh.
+  void backward(const float* x, std::size_t input_size, double* loss, float* dh);
+
+ private:
+  const std::vector<Layer>& layers_;
+  std::size_t m_;
+  std::vector<std::vector<float>> u_;    // per layer: h Wᵀ + b (m x 2n)
+  std::vector<std::vector<float>> out_;  // per layer: the inverse mirroring of u (m x n)
+  std::vector<double> residue_, layer_residue_;
+  std::vector<float> grad_out_, grad_u_;  // sized for the widest layer
+};
+
+}  // namespace indee

@@ -1,0 +1,16 @@
+#include "error.hpp"
+
+namespace indee {
+
+const char* error_code_name(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::InvalidArgument: return "ERR_INVALID_ARG_VALUE";
+    case ErrorCode::OutOfRange: return "ERR_OUT_OF_RANGE";
+    case ErrorCode::Numerical: return "ERR_INDEE_NUMERICAL";
+    case ErrorCode::OutOfMemory: return "ERR_INDEE_OUT_OF_MEMORY";
+    case ErrorCode::Internal: return "ERR_INDEE_INTERNAL";
+  }
+  return "ERR_INDEE_INTERNAL";
+}
+
+}  // namespace indee

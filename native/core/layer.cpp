@@ -1,0 +1,71 @@
+#include "layer.hpp"
+
+#include "../backend/cpu/blas.hpp"
+#include "mirror.hpp"
+#include "objective.hpp"
+#include "rng.hpp"
+
+namespace indee {
+
+using blas::Op;
+
+Layer::Layer(std::size_t input, std::size_t code, std::uint64_t seed_state, float init_scale)
+    : n_(input),
+      k_(code),
+      W_(2 * input * code),
+      b_(2 * input, 0.0f),
+      stats_(2 * input),
+      adam_m_(2 * input * code, 0.0f),
+      adam_v_(2 * input * code, 0.0f) {
+  SplitMix64 rng(seed_state);
+  for (float& w : W_) w = init_scale * (2.0f * rng.uniform() - 1.0f);
+}
+
+void Layer::encode(const float* v, std::size_t m, float* h) const {
+  const std::size_t d = mirrored_size();
+  std::vector<float> z(m * d);
+  mirror(v, m * n_, z.data());
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t i = 0; i < d; ++i) z[j * d + i] -= b_[i];
+  blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
+}
+
+void Layer::decode(const float* h, std::size_t m, float* u, float* out, double* residue) const {
+  const std::size_t d = mirrored_size();
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t i = 0; i < d; ++i) u[j * d + i] = b_[i];
+  blas::gemm(Op::None, Op::Transpose, m, d, k_, 1.0f, h, W_.data(), 1.0f, u);
+  inverse_mirror(u, m, n_, out, residue);
+}
+
+void Layer::decode_backward(const float* du, std::size_t m, float* dh) const {
+  blas::gemm(Op::None, Op::None, m, k_, mirrored_size(), 1.0f, du, W_.data(), 0.0f, dh);
+}
+
+void Layer::collect(const float* v, std::size_t m, const CollectOptions& options, float* h) {
+  const std::size_t d = mirrored_size();
+  std::vector<float> z(m * d), scratch(m * d);
+  mirror(v, m * n_, z.data());
+  stats_.collect(z.data(), m, b_.data(), options.mode, options.alpha, options.semantics, scratch.data());
+  b_ = stats_.mean();
+  blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
+}
+
+double Layer::objective(float* gradient) const {
+  TraceObjective f(mirrored_size(), k_);
+  return f.evaluate(stats_.moment_lower(), W_.data(), gradient);
+}
+
+double Layer::learn(std::size_t steps, const AdamHyper& hyper) {
+  TraceObjective f(mirrored_size(), k_);
+  if (steps == 0) return f.evaluate(stats_.moment_lower(), W_.data(), nullptr);
+  std::vector<float> gradient(W_.size());
+  double value = 0.0;
+  for (std::size_t s = 0; s < steps; ++s) {
+    value = f.evaluate(stats_.moment_lower(), W_.data(), gradient.data());
+    adam_step(hyper, ++adam_t_, gradient.data(), adam_m_.data(), adam_v_.data(), W_.data(), W_.size());
+  }
+  return value;
+}
+
+}  // namespace indee

@@ -1,0 +1,66 @@
+// One layer of the stack (ALGORITHM.md, "Layer"): input size n, code size k, mirrored size 2n.
+// Tied weights W (2n x k), bias b, its statistics (B, C, N) and the Adam state of W.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "adam.hpp"
+#include "statistics.hpp"
+
+namespace indee {
+
+struct CollectOptions {
+  StatisticsMode mode = StatisticsMode::MovingAverage;
+  float alpha = 0.01f;
+  BatchSemantics semantics = BatchSemantics::Sequential;
+};
+
+class Layer {
+ public:
+  // W is drawn uniformly from [-init_scale, init_scale) by `seed_state` (see Stack for the seeding).
+  Layer(std::size_t input, std::size_t code, std::uint64_t seed_state, float init_scale);
+
+  std::size_t input_size() const { return n_; }
+  std::size_t code_size() const { return k_; }
+  std::size_t mirrored_size() const { return 2 * n_; }
+
+  // h = (mirror(v) - b) W for m rows v (m x n) into h (m x k).
+  void encode(const float* v, std::size_t m, float* h) const;
+
+  // u = h Wᵀ + b (m x 2n, kept for the backward pass), then the inverse mirroring of u into
+  // out (m x n); residue[r] receives row r's residue.
+  void decode(const float* h, std::size_t m, float* u, float* out, double* residue) const;
+
+  // dL/dh (m x k) from dL/du (m x 2n): du W.
+  void decode_backward(const float* du, std::size_t m, float* dh) const;
+
+  // Collects m rows v (m x n) into the statistics, sets b ← B and writes the codes the rows pass
+  // up, h_j = z_j W (with W as it is now), into h (m x k).
+  void collect(const float* v, std::size_t m, const CollectOptions& options, float* h);
+
+  // `steps` Adam steps on W against the trace objective of C. Returns f at the weights the last
+  // step started from (f at the current W when steps == 0).
+  double learn(std::size_t steps, const AdamHyper& hyper);
+
+  // f(W) at the current W and, unless null, its gradient (2n x k).
+  double objective(float* gradient) const;
+
+  const std::vector<float>& weights() const { return W_; }
+  const std::vector<float>& bias() const { return b_; }
+  const Statistics& statistics() const { return stats_; }
+  const std::vector<float>& adam_m() const { return adam_m_; }
+  const std::vector<float>& adam_v() const { return adam_v_; }
+  std::uint64_t adam_t() const { return adam_t_; }
+
+ private:
+  std::size_t n_, k_;
+  std::vector<float> W_;  // 2n x k
+  std::vector<float> b_;  // 2n
+  Statistics stats_;
+  std::vector<float> adam_m_, adam_v_;
+  std::uint64_t adam_t_ = 0;
+};
+
+}  // namespace indee

@@ -1,0 +1,152 @@
+#include "stack.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "decode_pass.hpp"
+#include "error.hpp"
+
+namespace indee {
+namespace {
+
+// (2n)² and 2n·k elements must index a BLAS int.
+constexpr std::size_t kMaxMirrored = 46340;
+constexpr std::size_t kMaxElements = 2147483647;
+constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
+
+}  // namespace
+
+void validate_config(const StackConfig& c) {
+  auto range = [](bool ok, const std::string& what) { require(ok, ErrorCode::OutOfRange, what); };
+  range(c.input_size >= 1, "inputSize must be at least 1");
+  range(!c.layers.empty(), "layers must name at least one code size");
+  std::size_t n = c.input_size + c.label_size;
+  for (std::size_t l = 0; l < c.layers.size(); ++l) {
+    const std::size_t k = c.layers[l];
+    const std::string name = "layers[" + std::to_string(l) + "]";
+    range(k >= 1, name + " must be at least 1, got " + std::to_string(k));
+    range(2 * n <= kMaxMirrored, "layer " + std::to_string(l) + " has input size " + std::to_string(n) +
+                                     "; the mirrored size 2n must be at most " + std::to_string(kMaxMirrored));
+    range(2 * n * k <= kMaxElements, name + " = " + std::to_string(k) + " makes W too large (2n·k > 2³¹-1)");
+    n = k;
+  }
+  range(std::isfinite(c.rate) && c.rate > 0.0f, "rate must be a positive finite number");
+  range(std::isfinite(c.init_scale) && c.init_scale >= 0.0f, "initScale must be a finite number ≥ 0");
+}
+
+Stack::Stack(const StackConfig& config) : config_(config) {
+  validate_config(config_);
+  std::size_t n = joint_size();
+  for (std::size_t l = 0; l < config_.layers.size(); ++l) {
+    const std::uint64_t seed_state = config_.seed + (l + 1) * kLayerSeedStride;
+    layers_.emplace_back(n, config_.layers[l], seed_state, config_.init_scale);
+    n = config_.layers[l];
+  }
+}
+
+AdamHyper Stack::adam_hyper() const {
+  AdamHyper hyper;
+  hyper.rate = config_.rate;
+  return hyper;
+}
+
+std::vector<float> Stack::joint(const float* x, const float* y, std::size_t m) const {
+  const std::size_t nx = config_.input_size, ny = config_.label_size, n = joint_size();
+  std::vector<float> v(m * n, 0.0f);
+  for (std::size_t r = 0; r < m; ++r) {
+    std::copy(x + r * nx, x + (r + 1) * nx, v.begin() + r * n);
+    if (y != nullptr) std::copy(y + r * ny, y + (r + 1) * ny, v.begin() + r * n + nx);
+  }
+  return v;
+}
+
+void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics) {
+  require(std::isfinite(alpha) && alpha >= 0.0f && alpha <= 1.0f, ErrorCode::OutOfRange,
+          "alpha must be in [0, 1]");
+  const CollectOptions options{config_.statistics, alpha, semantics};
+  std::vector<float> input = joint(x, y, m), codes;
+  for (Layer& layer : layers_) {
+    codes.assign(m * layer.code_size(), 0.0f);
+    layer.collect(input.data(), m, options, codes.data());
+    input.swap(codes);
+  }
+}
+
+std::vector<double> Stack::learn(std::size_t steps) {
+  std::vector<double> values;
+  for (Layer& layer : layers_) values.push_back(layer.learn(steps, adam_hyper()));
+  return values;
+}
+
+std::vector<double> Stack::objectives() const {
+  std::vector<double> values;
+  for (const Layer& layer : layers_) values.push_back(layer.objective(nullptr));
+  return values;
+}
+
+std::vector<float> Stack::encode(const float* x, const float* y, std::size_t m) const {
+  std::vector<float> input = joint(x, y, m), codes;
+  for (const Layer& layer : layers_) {
+    codes.assign(m * layer.code_size(), 0.0f);
+    layer.encode(input.data(), m, codes.data());
+    input.swap(codes);
+  }
+  return input;
+}
+
+Decoded Stack::decode(const float* h, std::size_t m) const {
+  DecodePass pass(layers_, m);
+  pass.forward(h);
+  const std::size_t nx = config_.input_size, ny = config_.label_size, n = joint_size();
+  Decoded out{std::vector<float>(m * nx), std::vector<float>(m * ny), pass.residue()};
+  for (std::size_t r = 0; r < m; ++r) {
+    std::copy(pass.bottom() + r * n, pass.bottom() + r * n + nx, out.x.begin() + r * nx);
+    std::copy(pass.bottom() + r * n + nx, pass.bottom() + (r + 1) * n, out.y.begin() + r * ny);
+  }
+  return out;
+}
+
+CompletionGradient Stack::completion_gradient(const float* x, const float* h, std::size_t m) const {
+  DecodePass pass(layers_, m);
+  CompletionGradient result{std::vector<double>(m), std::vector<float>(m * code_size())};
+  pass.forward(h);
+  pass.backward(x, config_.input_size, result.loss.data(), result.gradient.data());
+  return result;
+}
+
+Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
+  const std::size_t k = code_size(), nx = config_.input_size, ny = config_.label_size, n = joint_size();
+  Inference result;
+  result.codes = encode(x, nullptr, m);
+  result.loss.assign(m, 0.0);
+
+  DecodePass pass(layers_, m);
+  std::vector<float> gradient(m * k), adam_m(m * k, 0.0f), adam_v(m * k, 0.0f);
+  const AdamHyper hyper = adam_hyper();
+  // Every row starts a fresh Adam state at the same moment, so one shared step count t is exactly
+  // the per-row optimiser of the original.
+  for (std::size_t t = 1; t <= steps; ++t) {
+    pass.forward(result.codes.data());
+    pass.backward(x, nx, result.loss.data(), gradient.data());
+    adam_step(hyper, t, gradient.data(), adam_m.data(), adam_v.data(), result.codes.data(), m * k);
+  }
+  if (steps == 0) {
+    pass.forward(result.codes.data());
+    pass.backward(x, nx, result.loss.data(), gradient.data());
+  }
+
+  result.scores.resize(m * ny);
+  result.reconstruction.resize(m * nx);
+  result.labels.assign(m, -1);
+  for (std::size_t r = 0; r < m; ++r) {
+    const float* row = pass.bottom() + r * n;
+    std::copy(row, row + nx, result.reconstruction.begin() + r * nx);
+    std::copy(row + nx, row + n, result.scores.begin() + r * ny);
+    for (std::size_t c = 0; c < ny; ++c)
+      if (result.labels[r] < 0 || row[nx + c] > row[nx + result.labels[r]]) result.labels[r] = std::int32_t(c);
+  }
+  return result;
+}
+
+}  // namespace indee

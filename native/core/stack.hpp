@@ -1,0 +1,81 @@
+// The stacked autoencoder (ALGORITHM.md): a joint input [x, y] (x: inputSize values, y:
+// labelSize values, zeros when unknown) encoded bottom-up through the layers and decoded top-down.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "adam.hpp"
+#include "layer.hpp"
+
+namespace indee {
+
+struct StackConfig {
+  std::size_t input_size = 0;
+  std::size_t label_size = 0;
+  std::vector<std::size_t> layers;  // code sizes, bottom to top
+  float rate = 0.01f;               // Adam learning rate of learn and infer
+  StatisticsMode statistics = StatisticsMode::MovingAverage;
+  std::uint64_t seed = 1;
+  float init_scale = 0.0005f;  // W starts uniform in [-init_scale, init_scale)
+};
+
+// Throws Error(OutOfRange) naming the first field outside what the model accepts.
+void validate_config(const StackConfig& config);
+
+struct Decoded {
+  std::vector<float> x;        // m x input_size
+  std::vector<float> y;        // m x label_size
+  std::vector<double> residue;  // m: the stack's residue per row (sum over layers)
+};
+
+struct Inference {
+  std::vector<float> scores;          // m x label_size: the completed label ŷ
+  std::vector<std::int32_t> labels;   // m: argmax of ŷ
+  std::vector<float> reconstruction;  // m x input_size: x̂
+  std::vector<float> codes;           // m x top code size, after the last update
+  std::vector<double> loss;           // m: ‖x - x̂‖² + residue of the decode ŷ was read from
+};
+
+struct CompletionGradient {
+  std::vector<double> loss;     // m
+  std::vector<float> gradient;  // m x top code size: dL/dh
+};
+
+class Stack {
+ public:
+  // Layer l's W (row-major) is drawn element by element as init_scale·(2u - 1), u = uniform() of a
+  // SplitMix64 whose state starts at seed + (l + 1)·0xD1B54A32D192ED03 (mod 2⁶⁴).
+  explicit Stack(const StackConfig& config);
+
+  const StackConfig& config() const { return config_; }
+  std::size_t joint_size() const { return config_.input_size + config_.label_size; }
+  std::size_t code_size() const { return config_.layers.back(); }
+  std::size_t depth() const { return layers_.size(); }
+  const Layer& layer(std::size_t i) const { return layers_.at(i); }
+
+  // x: m x input_size; y: m x label_size, or null for zeros (unknown labels).
+  void collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics);
+  std::vector<double> learn(std::size_t steps);     // objective per layer, see Layer::learn
+  std::vector<double> objectives() const;           // f(W) per layer at the current weights
+  std::vector<float> encode(const float* x, const float* y, std::size_t m) const;  // m x code_size
+  Decoded decode(const float* h, std::size_t m) const;
+
+  // Label completion (ALGORITHM.md, "Infer"): `steps` Adam steps per row on the top code,
+  // starting from encode([x, 0]) with a fresh Adam state, minimising ‖x - x̂(h)‖² + residue(h).
+  // ŷ is read from the decode of the code before the last update.
+  Inference infer(const float* x, std::size_t m, std::size_t steps) const;
+
+  // The completion loss of codes h (m x code_size) against images x, and its gradient.
+  CompletionGradient completion_gradient(const float* x, const float* h, std::size_t m) const;
+
+ private:
+  std::vector<float> joint(const float* x, const float* y, std::size_t m) const;
+  AdamHyper adam_hyper() const;
+
+  StackConfig config_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace indee

@@ -1,0 +1,213 @@
+// Tests of the core without Node: each equation of ALGORITHM.md against a direct computation.
+#include <algorithm>
+#include <vector>
+
+#include "backend/cpu/blas.hpp"
+#include "core/error.hpp"
+#include "core/mirror.hpp"
+#include "core/objective.hpp"
+#include "core/rng.hpp"
+#include "core/stack.hpp"
+#include "harness.hpp"
+
+using namespace indee;
+
+namespace {
+
+std::vector<float> random_values(std::size_t count, std::uint64_t seed, float low, float high) {
+  SplitMix64 rng(seed);
+  std::vector<float> v(count);
+  for (float& x : v) x = low + (high - low) * rng.uniform();
+  return v;
+}
+
+StackConfig small_config(StatisticsMode mode) {
+  StackConfig c;
+  c.input_size = 5;
+  c.label_size = 2;
+  c.layers = {6, 3};
+  c.statistics = mode;
+  c.seed = 7;
+  c.init_scale = 0.3f;
+  return c;
+}
+
+double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
+  return worst;
+}
+
+}  // namespace
+
+TEST(mirror_interleaves_pairs) {
+  const float v[] = {1.5f, -2.0f, 0.0f};
+  float e[6];
+  mirror(v, 3, e);
+  const float expected[] = {1.5f, 0.0f, 0.0f, 2.0f, 0.0f, 0.0f};
+  for (int i = 0; i < 6; ++i) CHECK(e[i] == expected[i]);
+}
+
+TEST(inverse_mirror_picks_larger_half_and_penalises_the_other) {
+  const float u[] = {3.0f, 1.0f, 0.5f, 2.0f, 1.0f, 1.0f};  // p>q, p<q, tie (goes to -q)
+  float out[3];
+  double residue;
+  inverse_mirror(u, 1, 3, out, &residue);
+  CHECK(out[0] == 3.0f);
+  CHECK(out[1] == -2.0f);
+  CHECK(out[2] == -1.0f);
+  CHECK_NEAR(residue, 1.0 + 0.25 + 1.0, 1e-12);
+}
+
+TEST(cumulative_statistics_are_the_mean_and_covariance_in_any_order) {
+  const std::size_t m = 40, d = 6;
+  std::vector<float> e = random_values(m * d, 3, 0.0f, 1.0f);
+  std::vector<double> mean(d, 0.0);
+  for (std::size_t j = 0; j < m; ++j)
+    for (std::size_t i = 0; i < d; ++i) mean[i] += e[j * d + i] / double(m);
+
+  auto collect_in = [&](const std::vector<std::size_t>& order, std::size_t batch) {
+    Statistics s(d);
+    std::vector<float> bias(d, 0.0f);
+    for (std::size_t start = 0; start < m; start += batch) {
+      const std::size_t rows = std::min(batch, m - start);
+      std::vector<float> block, scratch(rows * d);
+      for (std::size_t r = 0; r < rows; ++r)
+        block.insert(block.end(), e.begin() + order[start + r] * d, e.begin() + (order[start + r] + 1) * d);
+      s.collect(block.data(), rows, bias.data(), StatisticsMode::Cumulative, 0.0f, BatchSemantics::Sequential,
+                scratch.data());
+      bias = s.mean();
+    }
+    return s;
+  };
+  std::vector<std::size_t> forward(m), backward(m);
+  for (std::size_t j = 0; j < m; ++j) forward[j] = j, backward[j] = m - 1 - j;
+  const Statistics a = collect_in(forward, 1), b = collect_in(backward, 7), c = collect_in(forward, m);
+
+  const std::vector<float> Ca = a.second_moment();
+  for (std::size_t i = 0; i < d; ++i) {
+    CHECK_NEAR(a.mean()[i], mean[i], 1e-6);
+    for (std::size_t k = 0; k < d; ++k) {
+      double cov = 0.0;
+      for (std::size_t j = 0; j < m; ++j) cov += (e[j * d + i] - mean[i]) * (e[j * d + k] - mean[k]) / double(m);
+      CHECK_NEAR(Ca[i * d + k], cov, 1e-6);
+    }
+  }
+  CHECK(max_abs_difference(Ca, b.second_moment()) < 1e-6);
+  CHECK(max_abs_difference(Ca, c.second_moment()) < 1e-6);
+  CHECK(a.count() == double(m) && b.count() == double(m));
+}
+
+TEST(one_batch_equals_rows_one_at_a_time_in_both_modes) {
+  for (StatisticsMode mode : {StatisticsMode::MovingAverage, StatisticsMode::Cumulative}) {
+    Stack batch(small_config(mode)), rows(small_config(mode));
+    const std::size_t m = 9;
+    const std::vector<float> x = random_values(m * 5, 11, -1.0f, 1.0f), y = random_values(m * 2, 12, 0.0f, 1.0f);
+    batch.collect(x.data(), y.data(), 1, 0.1f, BatchSemantics::Sequential);
+    rows.collect(x.data(), y.data(), 1, 0.1f, BatchSemantics::Sequential);
+    batch.collect(x.data() + 5, y.data() + 2, m - 1, 0.1f, BatchSemantics::Sequential);
+    for (std::size_t j = 1; j < m; ++j) rows.collect(x.data() + j * 5, y.data() + j * 2, 1, 0.1f, BatchSemantics::Sequential);
+    for (std::size_t l = 0; l < 2; ++l) {
+      CHECK(max_abs_difference(batch.layer(l).statistics().second_moment(), rows.layer(l).statistics().second_moment()) < 1e-5);
+      CHECK(max_abs_difference(batch.layer(l).statistics().mean(), rows.layer(l).statistics().mean()) < 1e-6);
+      CHECK(max_abs_difference(batch.layer(l).bias(), batch.layer(l).statistics().mean()) == 0.0);
+    }
+  }
+}
+
+TEST(objective_gradient_matches_finite_differences) {
+  const std::size_t d = 8, k = 3;
+  std::vector<float> A = random_values(d * d, 21, -1.0f, 1.0f), C(d * d, 0.0f);
+  blas::syrk(d, d, 1.0f / d, A.data(), 0.0f, C.data());  // C = AᵀA/d, lower triangle
+  std::vector<float> W = random_values(d * k, 22, -0.5f, 0.5f), G(d * k);
+  TraceObjective f(d, k);
+  f.evaluate(C.data(), W.data(), G.data());
+  const float eps = 1e-2f;
+  for (std::size_t i = 0; i < d * k; ++i) {
+    std::vector<float> plus = W, minus = W;
+    plus[i] += eps;
+    minus[i] -= eps;
+    const double fd = (f.evaluate(C.data(), plus.data(), nullptr) - f.evaluate(C.data(), minus.data(), nullptr)) / (2 * eps);
+    CHECK_NEAR(G[i], fd, 2e-3 + 2e-3 * std::fabs(fd));  // f is quartic in W: O(eps²) truncation
+  }
+}
+
+TEST(completion_gradient_matches_finite_differences) {
+  Stack stack(small_config(StatisticsMode::Cumulative));
+  const std::size_t m = 3;
+  const std::vector<float> x = random_values(m * 5, 31, -1.0f, 1.0f), y = random_values(m * 2, 32, 0.0f, 1.0f);
+  stack.collect(x.data(), y.data(), m, 0.5f, BatchSemantics::Sequential);
+  const std::vector<float> h = random_values(m * 3, 33, -1.0f, 1.0f);
+  const CompletionGradient at = stack.completion_gradient(x.data(), h.data(), m);
+  const float eps = 1e-3f;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    std::vector<float> plus = h, minus = h;
+    plus[i] += eps;
+    minus[i] -= eps;
+    const std::size_t r = i / 3;
+    const double fd = (stack.completion_gradient(x.data(), plus.data(), m).loss[r] -
+                       stack.completion_gradient(x.data(), minus.data(), m).loss[r]) / (2 * eps);
+    CHECK_NEAR(at.gradient[i], fd, 1e-2 + 1e-2 * std::fabs(fd));
+  }
+}
+
+TEST(learning_lowers_the_objective) {
+  Stack stack(small_config(StatisticsMode::Cumulative));
+  const std::size_t m = 50;
+  const std::vector<float> x = random_values(m * 5, 41, -1.0f, 1.0f), y = random_values(m * 2, 42, 0.0f, 1.0f);
+  stack.collect(x.data(), y.data(), m, 0.0f, BatchSemantics::Sequential);
+  const std::vector<double> before = stack.objectives();
+  stack.learn(200);
+  const std::vector<double> after = stack.objectives();
+  for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.9 * before[l]);
+  CHECK(stack.layer(0).adam_t() == 200);
+}
+
+TEST(the_same_seed_gives_the_same_model) {
+  StackConfig c = small_config(StatisticsMode::MovingAverage);
+  Stack a(c), b(c);
+  c.seed = 8;
+  Stack other(c);
+  CHECK(a.layer(0).weights() == b.layer(0).weights());
+  CHECK(a.layer(1).weights() == b.layer(1).weights());
+  CHECK(a.layer(0).weights() != other.layer(0).weights());
+  const auto [lo, hi] = std::minmax_element(a.layer(0).weights().begin(), a.layer(0).weights().end());
+  CHECK(*lo >= -0.3f && *hi < 0.3f);
+}
+
+TEST(infer_with_zero_steps_reads_the_decode_of_the_encoded_image) {
+  Stack stack(small_config(StatisticsMode::MovingAverage));
+  const std::vector<float> x = random_values(2 * 5, 51, -1.0f, 1.0f);
+  const Inference result = stack.infer(x.data(), 2, 0);
+  const std::vector<float> codes = stack.encode(x.data(), nullptr, 2);
+  const Decoded decoded = stack.decode(codes.data(), 2);
+  CHECK(result.codes == codes);
+  CHECK(result.scores == decoded.y);
+  CHECK(result.reconstruction == decoded.x);
+  for (std::size_t r = 0; r < 2; ++r) CHECK(result.labels[r] == (decoded.y[r * 2 + 1] > decoded.y[r * 2] ? 1 : 0));
+}
+
+TEST(bad_configurations_and_arguments_are_errors_not_crashes) {
+  auto code_of = [](auto&& body) {
+    try {
+      body();
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return ErrorCode::Internal;
+  };
+  StackConfig c = small_config(StatisticsMode::MovingAverage);
+  c.layers = {};
+  CHECK(code_of([&] { Stack s(c); }) == ErrorCode::OutOfRange);
+  c.layers = {0};
+  CHECK(code_of([&] { Stack s(c); }) == ErrorCode::OutOfRange);
+  c.layers = {4};
+  c.input_size = 100000;
+  CHECK(code_of([&] { Stack s(c); }) == ErrorCode::OutOfRange);
+  c = small_config(StatisticsMode::MovingAverage);
+  c.rate = -1.0f;
+  CHECK(code_of([&] { Stack s(c); }) == ErrorCode::OutOfRange);
+  Stack s(small_config(StatisticsMode::MovingAverage));
+  const std::vector<float> x(5, 0.5f);
+  CHECK(code_of([&] { s.collect(x.data(), nullptr, 1, 1.5f, BatchSemantics::Sequential); }) == ErrorCode::OutOfRange);
+}
