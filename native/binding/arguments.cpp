@@ -1,6 +1,7 @@
 #include "arguments.hpp"
 
 #include <cmath>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -8,6 +9,12 @@ namespace indee::binding {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+std::string show(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
 
 [[noreturn]] void type_error(const std::string& message) { throw Error(ErrorCode::InvalidArgument, message); }
 [[noreturn]] void range_error(const std::string& message) { throw Error(ErrorCode::OutOfRange, message); }
@@ -21,7 +28,8 @@ Napi::TypedArrayOf<float> as_float32(const Napi::Value& value, const std::string
 std::vector<float> copy_finite(const Napi::TypedArrayOf<float>& array, const std::string& name) {
   std::vector<float> values(array.Data(), array.Data() + array.ElementLength());
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i])) range_error(name + "[" + std::to_string(i) + "] is not a finite number");
+    if (!std::isfinite(values[i]))
+      range_error(name + "[" + std::to_string(i) + "] must be a finite number, got " + show(values[i]));
   return values;
 }
 
@@ -49,8 +57,7 @@ std::size_t read_count(const Napi::Value& value, const std::string& name, std::s
   if (!value.IsNumber()) type_error(name + " must be a number");
   const double x = value.As<Napi::Number>().DoubleValue();
   if (!(x == std::floor(x)) || x < double(min) || x > double(max))
-    range_error(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-                std::to_string(x));
+    range_error(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + show(x));
   return static_cast<std::size_t>(x);
 }
 

@@ -4,7 +4,7 @@ namespace indee {
 
 const char* error_code_name(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "ERR_INVALID_ARG_VALUE";
+    case ErrorCode::InvalidArgument: return "ERR_INVALID_ARG_TYPE";
     case ErrorCode::OutOfRange: return "ERR_OUT_OF_RANGE";
     case ErrorCode::Numerical: return "ERR_INDEE_NUMERICAL";
     case ErrorCode::OutOfMemory: return "ERR_INDEE_OUT_OF_MEMORY";

@@ -19,7 +19,7 @@ constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
 
 void validate_config(const StackConfig& c) {
   auto range = [](bool ok, const std::string& what) { require(ok, ErrorCode::OutOfRange, what); };
-  range(c.input_size >= 1, "inputSize must be at least 1");
+  range(c.input_size >= 1, "inputSize must be at least 1, got 0");
   range(!c.layers.empty(), "layers must name at least one code size");
   std::size_t n = c.input_size + c.label_size;
   for (std::size_t l = 0; l < c.layers.size(); ++l) {
@@ -31,8 +31,9 @@ void validate_config(const StackConfig& c) {
     range(2 * n * k <= kMaxElements, name + " = " + std::to_string(k) + " makes W too large (2n·k > 2³¹-1)");
     n = k;
   }
-  range(std::isfinite(c.rate) && c.rate > 0.0f, "rate must be a positive finite number");
-  range(std::isfinite(c.init_scale) && c.init_scale >= 0.0f, "initScale must be a finite number ≥ 0");
+  range(std::isfinite(c.rate) && c.rate > 0.0f, "rate must be a positive finite number, got " + std::to_string(c.rate));
+  range(std::isfinite(c.init_scale) && c.init_scale >= 0.0f,
+        "initScale must be a finite number >= 0, got " + std::to_string(c.init_scale));
 }
 
 Stack::Stack(const StackConfig& config) : config_(config) {
@@ -63,7 +64,7 @@ std::vector<float> Stack::joint(const float* x, const float* y, std::size_t m) c
 
 void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics) {
   require(std::isfinite(alpha) && alpha >= 0.0f && alpha <= 1.0f, ErrorCode::OutOfRange,
-          "alpha must be in [0, 1]");
+          "alpha must be in [0, 1], got " + std::to_string(alpha));
   const CollectOptions options{config_.statistics, alpha, semantics};
   std::vector<float> input = joint(x, y, m), codes;
   for (Layer& layer : layers_) {

@@ -1,0 +1,95 @@
+/**
+ * Loads the native addon: a prebuilt binary from prebuilds/ or a source build in build/, found by
+ * node-gyp-build from the package root, or the file named by INDEEPENDENCE_BINARY. Loaded on first
+ * use, so importing the package never fails on its own.
+ */
+import * as path from 'node:path';
+
+/** The native model as the binding exports it (see native/binding/model_wrap.cpp). */
+export interface NativeModel {
+  collect(x: Float32Array, y: Float32Array | null, alpha: number, batch: string): void;
+  collectAsync(x: Float32Array, y: Float32Array | null, alpha: number, batch: string): Promise<void>;
+  learn(steps: number): Float64Array;
+  learnAsync(steps: number): Promise<Float64Array>;
+  encode(x: Float32Array, y: Float32Array | null): Float32Array;
+  encodeAsync(x: Float32Array, y: Float32Array | null): Promise<Float32Array>;
+  decode(codes: Float32Array): NativeDecoded;
+  decodeAsync(codes: Float32Array): Promise<NativeDecoded>;
+  infer(x: Float32Array, steps: number): NativeInference;
+  inferAsync(x: Float32Array, steps: number): Promise<NativeInference>;
+  objectives(): Float64Array;
+  objectiveGradient(layer: number): { value: number; gradient: Float32Array };
+  completionGradient(x: Float32Array, codes: Float32Array): { loss: Float64Array; gradient: Float32Array };
+  layerState(layer: number): NativeLayerState;
+  dispose(): void;
+  pending(): number;
+}
+
+export interface NativeDecoded {
+  x: Float32Array;
+  y: Float32Array;
+  residue: Float64Array;
+}
+
+export interface NativeInference {
+  labels: Int32Array;
+  scores: Float32Array;
+  reconstruction: Float32Array;
+  codes: Float32Array;
+  loss: Float64Array;
+}
+
+export interface NativeLayerState {
+  inputSize: number;
+  codeSize: number;
+  W: Float32Array;
+  b: Float32Array;
+  B: Float32Array;
+  C: Float32Array;
+  N: number;
+  adam: { m: Float32Array; v: Float32Array; t: number };
+}
+
+export interface NativeConfig {
+  inputSize: number;
+  labelSize: number;
+  layers: number[];
+  rate: number;
+  statistics: string;
+  seed: number;
+  initScale: number;
+}
+
+interface NativeBinding {
+  NativeModel: new (config: NativeConfig) => NativeModel;
+}
+
+/** The folder holding package.json: one level above both lib/ (sources) and dist/ (compiled). */
+const packageRoot = path.join(__dirname, '..');
+let cached: NativeBinding | undefined;
+
+export function binding(): NativeBinding {
+  if (cached) return cached;
+  const explicit = process.env.INDEEPENDENCE_BINARY;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(packageRoot)) as NativeBinding;
+    return cached;
+  } catch (cause) {
+    const tried = explicit
+      ? `the file named by INDEEPENDENCE_BINARY (${path.resolve(explicit)})`
+      : `${path.join(packageRoot, 'build', 'Release')} (a source build) and ` +
+        `${path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)} (prebuilt binaries)`;
+    throw Object.assign(
+      new Error(
+        `indeependence could not load its native binary for ${process.platform}-${process.arch}, Node ${process.versions.node}.\n` +
+          `Tried: ${tried}.\nReason: ${(cause as Error).message}\n` +
+          'To fix: use a platform with a prebuilt binary (linux-x64), or build from source in the package folder ' +
+          '(needs cmake, a C++17 compiler and OpenBLAS: apt-get install cmake g++ libopenblas-dev; then npm run build:native), ' +
+          'or point INDEEPENDENCE_BINARY at a compatible indeependence.node.',
+        { cause },
+      ),
+      { code: 'ERR_INDEE_BINARY' },
+    );
+  }
+}
