@@ -2,6 +2,8 @@
  * Checks of public arguments, run before anything reaches native code. Element values (NaN,
  * Infinity) are checked by the binding while it copies the input, so large arrays are read once.
  */
+import { types } from 'node:util';
+
 import { rangeError, typeError } from './errors';
 
 export function integer(value: unknown, name: string, min: number, max: number): number {
@@ -37,15 +39,16 @@ export function options<K extends string>(value: unknown, name: string, known: r
 
 /** A row-major batch: a Float32Array holding a positive whole number of rows of `width` values. Returns the row count. */
 export function batch(value: unknown, name: string, width: number, widthName: string): number {
-  if (!(value instanceof Float32Array)) throw typeError(name, `a Float32Array of rows of ${width} values (${widthName})`, value);
+  if (!types.isFloat32Array(value)) throw typeError(name, `a Float32Array of rows of ${width} values (${widthName})`, value);
   if (value.length === 0 || value.length % width !== 0)
     throw rangeError(`${name}.length`, `a positive multiple of ${width} (${widthName})`, value.length);
   return value.length / width;
 }
 
+
 /** A Float32Array of exactly `rows` rows of `width` values. */
 export function rows(value: unknown, name: string, width: number, count: number, widthName: string): void {
-  if (!(value instanceof Float32Array)) throw typeError(name, `a Float32Array of ${count} rows of ${width} values (${widthName})`, value);
+  if (!types.isFloat32Array(value)) throw typeError(name, `a Float32Array of ${count} rows of ${width} values (${widthName})`, value);
   if (value.length !== count * width)
     throw rangeError(`${name}.length`, `${count * width} (${count} rows of ${width}, ${widthName})`, value.length);
 }
