@@ -1,0 +1,93 @@
+/** What the statistics and the learning achieve: exact cumulative moments, the optimum of the objective, label completion, determinism. */
+import { Autoencoder, basisEntropy, oneHot } from '../lib';
+import * as ref from './reference';
+import { f32Tolerance } from './helpers';
+
+test('cumulative statistics are the plain mean and covariance of the mirrored data, whatever the row order', () => {
+  const x = ref.randomArray(30 * 4, 5, -1, 1);
+  const order = Array.from({ length: 30 }, (_, r) => r).reverse();
+  const shuffled = Float32Array.from(order.flatMap((r) => Array.from(x.subarray(r * 4, r * 4 + 4))));
+  const a = new Autoencoder({ inputSize: 4, labelSize: 0, layers: [3], statistics: 'cumulative' });
+  const b = new Autoencoder({ inputSize: 4, labelSize: 0, layers: [3], statistics: 'cumulative' });
+  a.collect(x);
+  for (let r = 0; r < 30; ++r) b.collect(shuffled.subarray(r * 4, r * 4 + 4));
+
+  const e = Array.from({ length: 30 }, (_, r) => ref.mirror(x.subarray(r * 4, r * 4 + 4)));
+  const mean = new Float64Array(8).map((_, i) => e.reduce((s, row) => s + row[i], 0) / 30);
+  const cov = new Float64Array(64).map((_, ij) => e.reduce((s, row) => s + (row[ij >> 3] - mean[ij >> 3]) * (row[ij & 7] - mean[ij & 7]), 0) / 30);
+  for (const model of [a, b]) {
+    const s = model.layer(0);
+    expect(s.N).toBe(30);
+    expect(ref.maxDifference(s.B, mean)).toBeLessThanOrEqual(f32Tolerance(1, 30));
+    expect(ref.maxDifference(s.C, cov)).toBeLessThanOrEqual(f32Tolerance(1, 60));
+  }
+});
+
+test('learn drives the objective down to the sum of the trailing eigenvalues of C', () => {
+  const n = 5, k = 3, d = 2 * n;
+  const mix = ref.randomArray(n * n, 11, -1, 1);
+  const raw = ref.randomArray(400 * n, 12, -1, 1);
+  const x = new Float32Array(400 * n).map((_, ri) => {
+    const r = Math.floor(ri / n), i = ri % n;
+    let s = 0;
+    for (let j = 0; j < n; ++j) s += raw[r * n + j] * mix[j * n + i] * (j + 1) * 0.3;
+    return s;
+  });
+  const model = new Autoencoder({ inputSize: n, labelSize: 0, layers: [k], statistics: 'cumulative', seed: 2 });
+  model.collect(x);
+  const C = model.layer(0).C;
+  const eigen = ref.symmetricEigenvalues(C, d);
+  const bound = eigen.slice(k).reduce((s, l) => s + l, 0);
+  const trace = eigen.reduce((s, l) => s + l, 0);
+  const start = model.objectives()[0];
+  expect(start).toBeCloseTo(trace, 3); // W ≈ 0: nothing reconstructed yet
+  model.learn({ steps: 3000 });
+  const end = model.objectives()[0];
+  expect(end).toBeGreaterThanOrEqual(bound - 1e-4 * trace); // no W does better than the top-k subspace
+  expect(end - bound).toBeLessThanOrEqual(0.01 * (trace - bound)); // and Adam gets within 1% of it
+});
+
+test('on a toy joint dataset, inference recovers the labels it never saw', () => {
+  const classes = 3, n = 12;
+  const prototypes = ref.randomArray(classes * n, 21, 0, 1);
+  const noise = ref.random(22);
+  const make = (count: number) => {
+    const labels = Array.from({ length: count }, (_, r) => r % classes);
+    const x = Float32Array.from({ length: count * n }, (_, ri) => prototypes[labels[Math.floor(ri / n)] * n + (ri % n)] + 0.1 * (noise() - 0.5));
+    return { x, labels };
+  };
+  const train = make(300), test = make(60);
+  const model = new Autoencoder({ inputSize: n, labelSize: classes, layers: [6], statistics: 'cumulative', seed: 4 });
+  model.collect(train.x, oneHot(train.labels, classes));
+  model.learn({ steps: 2000 });
+  const predicted = model.classify(test.x, { steps: 100 });
+  const correct = test.labels.filter((label, r) => predicted[r] === label).length;
+  expect(correct / test.labels.length).toBeGreaterThanOrEqual(0.95);
+});
+
+test('the same seed gives the same model and the same results; another seed another model', () => {
+  const run = (seed: number) => {
+    const model = new Autoencoder({ inputSize: 6, labelSize: 2, layers: [5, 3], seed });
+    const x = ref.randomArray(40 * 6, 31), y = oneHot(Array.from({ length: 40 }, (_, r) => r % 2), 2);
+    model.collect(x, y, { alpha: 0.1 });
+    model.learn({ steps: 50 });
+    return { W: model.layer(1).W, scores: model.infer(x, { steps: 20 }).scores };
+  };
+  const a = run(9), b = run(9), c = run(10);
+  expect(Buffer.from(a.W.buffer).equals(Buffer.from(b.W.buffer))).toBe(true);
+  expect(Buffer.from(a.scores.buffer).equals(Buffer.from(b.scores.buffer))).toBe(true);
+  expect(ref.maxDifference(a.W, c.W)).toBeGreaterThan(0);
+  const w0 = new Autoencoder({ inputSize: 6, labelSize: 2, layers: [5], seed: 9 }).layer(0).W;
+  expect(Math.max(...w0)).toBeLessThan(0.0005);
+  expect(Math.min(...w0)).toBeGreaterThanOrEqual(-0.0005);
+});
+
+test('basisEntropy: D·log N − Σ c·log c / N over equal bins', () => {
+  // Dimension 0 spreads 4 codes over 4 bins (entropy log 4); dimension 1 puts all in one bin (0).
+  const codes = new Float32Array([0.1, 0.5, 0.3, 0.5, 0.6, 0.5, 0.9, 0.5]);
+  expect(basisEntropy(codes, 2, { bins: 4, min: 0, max: 1 })).toBeCloseTo(Math.log(4), 12);
+  // Values outside [min, max] fall into the edge bins.
+  expect(basisEntropy(new Float32Array([-5, 5]), 1, { bins: 2, min: 0, max: 1 })).toBeCloseTo(Math.log(2), 12);
+  expect(() => basisEntropy(codes, 2, { bins: 4, min: 1, max: 1 })).toThrow(RangeError);
+  expect(() => basisEntropy(new Float32Array([NaN, 1]), 2, { bins: 4, min: 0, max: 1 })).toThrow(/codes\[0\]/);
+});
