@@ -86,10 +86,13 @@ int main(int argc, char** argv) {
   for (std::size_t l = 0; l < 3; ++l) {
     const std::size_t d = 2 * inputs[l], k = config.layers[l];
     const double flops = 2.0 * d * d * k + 7.0 * d * k * k;
-    std::vector<float> C = uniform(d * d, 7), W = uniform(d * k, 8), P(d * k);
-    const double blas_seconds = time_call([&] {
+    std::vector<float> C = uniform(d * d, 7), W = uniform(d * k, 8), P(d * k), G(d * k), S(k * k), T(k * k);
+    const double blas_seconds = time_call([&] {  // the five products of one step: CW, WᵀW, WᵀCW, CW·S, W·T
       blas::symm(d, k, C.data(), W.data(), 0.0f, P.data());
-      blas::gemm(blas::Op::Transpose, blas::Op::None, k, k, d, 1.0f, W.data(), P.data(), 0.0f, C.data());
+      blas::syrk(k, d, 1.0f, W.data(), 0.0f, S.data());
+      blas::gemm(blas::Op::Transpose, blas::Op::None, k, k, d, 1.0f, W.data(), P.data(), 0.0f, T.data());
+      blas::gemm(blas::Op::None, blas::Op::None, d, k, k, 2.0f, P.data(), S.data(), 0.0f, G.data());
+      blas::gemm(blas::Op::None, blas::Op::None, d, k, k, 2.0f, W.data(), T.data(), 1.0f, G.data());
     });
     Layer layer(inputs[l], k, 1, 0.0005f);
     const std::vector<float> v = uniform(256 * inputs[l], 5);

@@ -20,6 +20,8 @@ constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
 void validate_config(const StackConfig& c) {
   auto range = [](bool ok, const std::string& what) { require(ok, ErrorCode::OutOfRange, what); };
   range(c.input_size >= 1, "inputSize must be at least 1, got 0");
+  range(c.input_size <= kMaxMirrored && c.label_size <= kMaxMirrored,
+        "inputSize and labelSize must each be at most " + std::to_string(kMaxMirrored));
   range(!c.layers.empty(), "layers must name at least one code size");
   std::size_t n = c.input_size + c.label_size;
   for (std::size_t l = 0; l < c.layers.size(); ++l) {
@@ -28,7 +30,7 @@ void validate_config(const StackConfig& c) {
     range(k >= 1, name + " must be at least 1, got " + std::to_string(k));
     range(2 * n <= kMaxMirrored, "layer " + std::to_string(l) + " has input size " + std::to_string(n) +
                                      "; the mirrored size 2n must be at most " + std::to_string(kMaxMirrored));
-    range(2 * n * k <= kMaxElements, name + " = " + std::to_string(k) + " makes W too large (2n·k > 2³¹-1)");
+    range(k <= kMaxElements && 2 * n * k <= kMaxElements, name + " = " + std::to_string(k) + " makes W too large (2n·k > 2³¹-1)");
     n = k;
   }
   range(std::isfinite(c.rate) && c.rate > 0.0f, "rate must be a positive finite number, got " + std::to_string(c.rate));

@@ -5,6 +5,20 @@
 #include "../backend/cpu/blas.hpp"
 
 namespace indee {
+namespace {
+
+// A moving average decays old entries geometrically; in float32 they would end as denormal numbers,
+// which never decay further (x·0.99f rounds back to x below ~50 denormal steps) and slow every
+// product they enter. Entries below kNegligible (≈ 8e-31, far below any meaningful second moment)
+// are set to zero whenever the decay since the last flush reaches kFlushDecay: an entry above
+// kNegligible then stays above 2⁻¹²⁰, a normal float, until the next flush.
+constexpr double kNegligible = 0x1p-100;
+constexpr double kFlushDecay = 0x1p-20;
+
+// Row weights and decay factors that small contribute less than kNegligible: treated as zero.
+float significant(double weight) { return weight < kNegligible ? 0.0f : static_cast<float>(weight); }
+
+}  // namespace
 
 Statistics::Statistics(std::size_t dim) : dim_(dim), mean_(dim, 0.0f), moment_(dim * dim, 0.0f) {}
 
@@ -44,13 +58,14 @@ void Statistics::collect_moving_average(float* e, std::size_t m, const float* bi
     }
     for (std::size_t i = 0; i < d; ++i) B[i] = static_cast<float>(alpha * (sum[i] / double(m)) + keep * B[i]);
     blas::syrk(d, m, alpha, e, keep, moment_.data());
+    record_decay(keep);
     return;
   }
 
   for (std::size_t j = 0; j < m; ++j) {
     float* row = e + j * d;
     const float* centre = j == 0 ? bias : B;
-    const float weight = static_cast<float>(std::sqrt(double(alpha) * std::pow(double(keep), double(m - 1 - j))));
+    const float weight = std::sqrt(significant(double(alpha) * std::pow(double(keep), double(m - 1 - j))));
     float* scaled = scratch + j * d;
     for (std::size_t i = 0; i < d; ++i) {
       const float x = row[i];
@@ -60,7 +75,19 @@ void Statistics::collect_moving_average(float* e, std::size_t m, const float* bi
       row[i] = z;
     }
   }
-  blas::syrk(d, m, 1.0f, scratch, static_cast<float>(std::pow(double(keep), double(m))), moment_.data());
+  const double decay = std::pow(double(keep), double(m));
+  blas::syrk(d, m, 1.0f, scratch, significant(decay), moment_.data());
+  record_decay(decay);
+}
+
+void Statistics::record_decay(double factor) {
+  decay_since_flush_ *= factor;
+  if (decay_since_flush_ >= kFlushDecay) return;
+  for (float& x : moment_)
+    if (std::fabs(x) < kNegligible) x = 0.0f;
+  for (float& x : mean_)
+    if (std::fabs(x) < kNegligible) x = 0.0f;
+  decay_since_flush_ = 1.0;
 }
 
 // Exact merge of the batch into the cumulative mean and covariance (Chan, Golub and LeVeque):

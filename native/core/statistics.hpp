@@ -47,11 +47,14 @@ class Statistics {
                               BatchSemantics semantics, float* scratch);
   void collect_cumulative(float* e, std::size_t m, const float* bias, BatchSemantics semantics,
                           float* scratch);
+  // Notes that the moving average scaled old entries by `factor`; flushes negligible ones when due.
+  void record_decay(double factor);
 
   std::size_t dim_;
   std::vector<float> mean_;    // B
   std::vector<float> moment_;  // C, lower triangle valid
   double count_ = 0.0;         // N
+  double decay_since_flush_ = 1.0;  // product of the moving average's decay factors since the last flush
 };
 
 }  // namespace indee

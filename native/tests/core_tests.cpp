@@ -1,5 +1,6 @@
 // Tests of the core without Node: each equation of ALGORITHM.md against a direct computation.
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "backend/cpu/blas.hpp"
@@ -112,6 +113,24 @@ TEST(one_batch_equals_rows_one_at_a_time_in_both_modes) {
       CHECK(max_abs_difference(batch.layer(l).statistics().mean(), rows.layer(l).statistics().mean()) < 1e-6);
       CHECK(max_abs_difference(batch.layer(l).bias(), batch.layer(l).statistics().mean()) == 0.0);
     }
+  }
+}
+
+TEST(moving_average_statistics_never_hold_denormal_numbers) {
+  // One active row, then a long run of zero rows: in float32 the old entries would decay into
+  // denormals (and stay there). In one batch and row by row, they must end as zeros or normal floats.
+  const std::size_t d = 4, m = 12000;
+  for (std::size_t batch : {std::size_t(1), m}) {
+    Statistics s(d);
+    std::vector<float> bias(d, 0.0f), first{1.0f, 0.5f, 0.0f, 0.25f}, zeros(batch * d, 0.0f), scratch(batch * d);
+    s.collect(first.data(), 1, bias.data(), StatisticsMode::MovingAverage, 0.01f, BatchSemantics::Sequential, scratch.data());
+    for (std::size_t done = 0; done < m; done += batch) {
+      std::fill(zeros.begin(), zeros.end(), 0.0f);
+      s.collect(zeros.data(), batch, s.mean().data(), StatisticsMode::MovingAverage, 0.01f, BatchSemantics::Sequential,
+                scratch.data());
+    }
+    for (float x : s.second_moment()) CHECK(x == 0.0f || std::fabs(x) >= std::numeric_limits<float>::min());
+    for (float x : s.mean()) CHECK(x == 0.0f || std::fabs(x) >= std::numeric_limits<float>::min());
   }
 }
 
