@@ -5,6 +5,8 @@
  */
 import * as path from 'node:path';
 
+import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
+
 /** The native model as the binding exports it (see native/binding/model_wrap.cpp). */
 export interface NativeModel {
   collect(x: Float32Array, y: Float32Array | null, alpha: number, batch: string): void;
@@ -13,41 +15,16 @@ export interface NativeModel {
   learnAsync(steps: number): Promise<Float64Array>;
   encode(x: Float32Array, y: Float32Array | null): Float32Array;
   encodeAsync(x: Float32Array, y: Float32Array | null): Promise<Float32Array>;
-  decode(codes: Float32Array): NativeDecoded;
-  decodeAsync(codes: Float32Array): Promise<NativeDecoded>;
-  infer(x: Float32Array, steps: number): NativeInference;
-  inferAsync(x: Float32Array, steps: number): Promise<NativeInference>;
+  decode(codes: Float32Array): Decoded;
+  decodeAsync(codes: Float32Array): Promise<Decoded>;
+  infer(x: Float32Array, steps: number): Inference;
+  inferAsync(x: Float32Array, steps: number): Promise<Inference>;
   objectives(): Float64Array;
-  objectiveGradient(layer: number): { value: number; gradient: Float32Array };
-  completionGradient(x: Float32Array, codes: Float32Array): { loss: Float64Array; gradient: Float32Array };
-  layerState(layer: number): NativeLayerState;
+  objectiveGradient(layer: number): ObjectiveGradient;
+  completionGradient(x: Float32Array, codes: Float32Array): CompletionGradient;
+  layerState(layer: number): LayerState;
   dispose(): void;
   pending(): number;
-}
-
-export interface NativeDecoded {
-  x: Float32Array;
-  y: Float32Array;
-  residue: Float64Array;
-}
-
-export interface NativeInference {
-  labels: Int32Array;
-  scores: Float32Array;
-  reconstruction: Float32Array;
-  codes: Float32Array;
-  loss: Float64Array;
-}
-
-export interface NativeLayerState {
-  inputSize: number;
-  codeSize: number;
-  W: Float32Array;
-  b: Float32Array;
-  B: Float32Array;
-  C: Float32Array;
-  N: number;
-  adam: { m: Float32Array; v: Float32Array; t: number };
 }
 
 export interface NativeConfig {

@@ -15,12 +15,8 @@ export {
   type CollectOptions,
   type LearnOptions,
   type InferOptions,
-  type Inference,
-  type Decoded,
-  type LayerState,
-  type ObjectiveGradient,
-  type CompletionGradient,
 } from './model';
+export type { Inference, Decoded, LayerState, ObjectiveGradient, CompletionGradient } from './types';
 export { basisEntropy, type EntropyOptions } from './entropy';
 export { oneHot } from './labels';
 export type { CodedError } from './errors';

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 
 import { binding, NativeModel } from './binding';
+import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
 import { rangeError, typeError } from './errors';
 import * as check from './validate';
 
@@ -80,62 +81,6 @@ export interface LearnOptions {
 export interface InferOptions {
   /** Adam steps on each row's top code, an integer ≥ 0. Default 100 (the original's). */
   steps?: number;
-}
-
-/** The result of {@link Autoencoder.infer} for m rows. */
-export interface Inference {
-  /** m predicted labels: the index of the largest completed label value. */
-  labels: Int32Array;
-  /** m × labelSize completed label values ŷ. */
-  scores: Float32Array;
-  /** m × inputSize reconstructed inputs x̂ (from the same decode as `scores`). */
-  reconstruction: Float32Array;
-  /** m × top code size: the codes after the last update. */
-  codes: Float32Array;
-  /** m values of ‖x - x̂‖² + residue for the decode `scores` were read from. */
-  loss: Float64Array;
-}
-
-/** The result of {@link Autoencoder.decode} for m codes. */
-export interface Decoded {
-  /** m × inputSize. */
-  x: Float32Array;
-  /** m × labelSize. */
-  y: Float32Array;
-  /** m values: the stack's residue (sum over layers) per row. */
-  residue: Float64Array;
-}
-
-/** A copy of one layer's state. Mirrored size d = 2 × inputSize; matrices are row-major. */
-export interface LayerState {
-  /** n: values per input row of this layer. */
-  inputSize: number;
-  /** k: values per code. */
-  codeSize: number;
-  /** d × k tied weights. */
-  W: Float32Array;
-  /** d: bias subtracted before encoding. */
-  b: Float32Array;
-  /** d: running mean of the mirrored input. */
-  B: Float32Array;
-  /** d × d: running second moment of (mirrored input − b), symmetric. */
-  C: Float32Array;
-  /** Rows collected. */
-  N: number;
-  /** Adam state of W: moments m, v (d × k) and step count t. */
-  adam: { m: Float32Array; v: Float32Array; t: number };
-}
-
-/** The trace objective of one layer at its current weights, with its gradient (d × k). */
-export interface ObjectiveGradient {
-  value: number;
-  gradient: Float32Array;
-}
-
-/** The completion loss ‖x - x̂(h)‖² + residue(h) per row and its gradient with respect to the codes h. */
-export interface CompletionGradient {
-  loss: Float64Array;
-  gradient: Float32Array;
 }
 
 const OPTION_KEYS = ['inputSize', 'labelSize', 'layers', 'rate', 'statistics', 'solver', 'seed', 'initScale', 'device'] as const;
