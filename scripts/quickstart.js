@@ -21,7 +21,7 @@ async function main() {
   const test = sample(60);
   const predicted = model.classify(test.x, { steps: 100 }); // complete [x, ?] → label
   const correct = test.labels.filter((label, r) => predicted[r] === label).length;
-  console.log(`objective ${objective[0].toFixed(4)}, accuracy ${(correct / test.labels.length).toFixed(3)}`);
+  console.log(`objective ${objective[0].toFixed(3)}, accuracy ${(correct / test.labels.length).toFixed(3)}`);
   model.dispose();
 }
 
