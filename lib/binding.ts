@@ -61,8 +61,8 @@ export function binding(): NativeBinding {
       new Error(
         `indeependence could not load its native binary for ${process.platform}-${process.arch}, Node ${process.versions.node}.\n` +
           `Tried: ${tried}.\nReason: ${(cause as Error).message}\n` +
-          'To fix: use a platform with a prebuilt binary (linux-x64), or build from source in the package folder ' +
-          '(needs cmake, a C++17 compiler and OpenBLAS: apt-get install cmake g++ libopenblas-dev; then npm run build:native), ' +
+          'To fix: build it in the package folder (needs cmake, a C++17 compiler and OpenBLAS: ' +
+          'apt-get install cmake g++ libopenblas-dev; then npm run build:native), ' +
           'or point INDEEPENDENCE_BINARY at a compatible indeependence.node.',
         { cause },
       ),

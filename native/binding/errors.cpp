@@ -6,7 +6,7 @@
 
 namespace indee::binding {
 
-Failure capture_current_exception() noexcept {
+Failure capture_current_exception() {
   try {
     throw;
   } catch (const indee::Error& e) {

@@ -13,13 +13,13 @@ namespace indee::binding {
 struct Failure {
   enum class Kind { Type, Range, Plain };
   Kind kind = Kind::Plain;
-  std::string code;
-  std::string message;
+  std::string code = "ERR_INDEE_INTERNAL";
+  std::string message = "native failure (its description could not be recorded)";
 };
 
 // Call inside `catch (...)`: describes the exception in flight (indee::Error, std::bad_alloc,
-// any std::exception or anything else).
-Failure capture_current_exception() noexcept;
+// any std::exception or anything else). May itself throw std::bad_alloc while copying the message.
+Failure capture_current_exception();
 
 Napi::Error to_js_error(Napi::Env env, const Failure& failure);
 

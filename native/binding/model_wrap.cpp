@@ -45,8 +45,11 @@ class AsyncOperation : public Napi::AsyncWorker {
     try {
       operation_.compute();
     } catch (...) {
-      failure_ = capture_current_exception();
       failed_ = true;
+      try {
+        failure_ = capture_current_exception();
+      } catch (...) {  // out of memory while describing the failure: keep the default description
+      }
     }
   }
 
