@@ -20,8 +20,11 @@ export interface NativeModel {
   infer(x: Float32Array, steps: number): Inference;
   inferAsync(x: Float32Array, steps: number): Promise<Inference>;
   objectives(): Float64Array;
+  objectivesAsync(): Promise<Float64Array>;
   objectiveGradient(layer: number): ObjectiveGradient;
+  objectiveGradientAsync(layer: number): Promise<ObjectiveGradient>;
   completionGradient(x: Float32Array, codes: Float32Array): CompletionGradient;
+  completionGradientAsync(x: Float32Array, codes: Float32Array): Promise<CompletionGradient>;
   layerState(layer: number): LayerState;
   dispose(): void;
   pending(): number;

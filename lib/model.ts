@@ -211,9 +211,19 @@ export class Autoencoder {
     return this.#native.objectives();
   }
 
+  /** {@link Autoencoder.objectives} off the event loop. */
+  async objectivesAsync(): Promise<Float64Array> {
+    return this.#native.objectivesAsync();
+  }
+
   /** One layer's trace objective and its gradient ∇f = −4CW + 2CW(WᵀW) + 2W(WᵀCW), at the current weights. */
   objectiveGradient(layer: number): ObjectiveGradient {
-    return this.#native.objectiveGradient(check.integer(layer, 'layer', 0, this.depth - 1));
+    return this.#native.objectiveGradient(this.#layerIndex(layer, 'layer'));
+  }
+
+  /** {@link Autoencoder.objectiveGradient} off the event loop. */
+  async objectiveGradientAsync(layer: number): Promise<ObjectiveGradient> {
+    return this.#native.objectiveGradientAsync(this.#layerIndex(layer, 'layer'));
   }
 
   /**
@@ -265,14 +275,17 @@ export class Autoencoder {
 
   /** The completion loss of codes (m × codeSize) against inputs x (m × inputSize), and its gradient: what {@link Autoencoder.infer} descends. */
   completionGradient(x: Float32Array, codes: Float32Array): CompletionGradient {
-    const m = check.batch(x, 'x', this.config.inputSize, 'inputSize');
-    check.rows(codes, 'codes', this.codeSize, m, 'top code size');
-    return this.#native.completionGradient(x, codes);
+    return this.#native.completionGradient(...this.#completionArgs(x, codes));
+  }
+
+  /** {@link Autoencoder.completionGradient} off the event loop. */
+  async completionGradientAsync(x: Float32Array, codes: Float32Array): Promise<CompletionGradient> {
+    return this.#native.completionGradientAsync(...this.#completionArgs(x, codes));
   }
 
   /** A copy of layer `index`'s state (0 is the bottom layer). */
   layer(index: number): LayerState {
-    return this.#native.layerState(check.integer(index, 'index', 0, this.depth - 1));
+    return this.#native.layerState(this.#layerIndex(index, 'index'));
   }
 
   /**
@@ -297,6 +310,16 @@ export class Autoencoder {
     if (y === undefined || y === null) return [x, null];
     check.rows(y, 'y', this.config.labelSize, m, 'labelSize');
     return [x, y];
+  }
+
+  #completionArgs(x: Float32Array, codes: Float32Array): [Float32Array, Float32Array] {
+    const m = check.batch(x, 'x', this.config.inputSize, 'inputSize');
+    check.rows(codes, 'codes', this.codeSize, m, 'top code size');
+    return [x, codes];
+  }
+
+  #layerIndex(index: number, name: string): number {
+    return check.integer(index, name, 0, this.depth - 1);
   }
 
   #codes(codes: Float32Array): Float32Array {

@@ -54,6 +54,23 @@ test('concurrent async calls on one model give exactly the sequential result', a
   }
 });
 
+test('every Async twin gives the result of its sync method', async () => {
+  const model = new Autoencoder({ ...options, layers: [40, 20] });
+  model.collect(x, y, { alpha: 0.1 });
+  await model.learnAsync({ steps: 2 });
+  const codes = model.encode(x.subarray(0, 4 * 784));
+  const pairs: [unknown, unknown][] = [
+    [model.objectives(), await model.objectivesAsync()],
+    [model.objectiveGradient(1), await model.objectiveGradientAsync(1)],
+    [model.completionGradient(x.subarray(0, 4 * 784), codes), await model.completionGradientAsync(x.subarray(0, 4 * 784), codes)],
+    [model.encode(x, y), await model.encodeAsync(x, y)],
+    [model.decode(codes), await model.decodeAsync(codes)],
+    [model.infer(x, { steps: 3 }), await model.inferAsync(x, { steps: 3 })],
+    [model.classify(x, { steps: 3 }), await model.classifyAsync(x, { steps: 3 })],
+  ];
+  for (const [sync, async] of pairs) expect(async).toEqual(sync);
+});
+
 test('inputs are copied at the call: changing them afterwards changes nothing', async () => {
   const a = new Autoencoder(options), b = new Autoencoder(options);
   const mutable = x.slice();
