@@ -45,6 +45,7 @@ void DecodePass::backward(const float* x, std::size_t input_size, double* loss, 
     }
     loss[r] = squared_error + residue_[r];
   }
+  if (dh == nullptr) return;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
     inverse_mirror_backward(u_[l].data(), grad_out_.data(), m_ * layer.input_size(), grad_u_.data());

@@ -20,7 +20,8 @@ class DecodePass {
   const std::vector<double>& residue() const { return residue_; }
 
   // After forward(): loss[r] = ‖x_r - x̂_r‖² + residue_r over the first `input_size` joint
-  // coordinates (the label part is free), and its gradient dL/dh (m x top code size) into dh.
+  // coordinates (the label part is free), and its gradient dL/dh (m x top code size) into dh
+  // unless dh is null.
   void backward(const float* x, std::size_t input_size, double* loss, float* dh);
 
  private:

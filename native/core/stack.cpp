@@ -136,7 +136,7 @@ Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
   }
   if (steps == 0) {
     pass.forward(result.codes.data());
-    pass.backward(x, nx, result.loss.data(), gradient.data());
+    pass.backward(x, nx, result.loss.data(), nullptr);
   }
 
   result.scores.resize(m * ny);

@@ -203,7 +203,12 @@ TEST(infer_with_zero_steps_reads_the_decode_of_the_encoded_image) {
   CHECK(result.codes == codes);
   CHECK(result.scores == decoded.y);
   CHECK(result.reconstruction == decoded.x);
-  for (std::size_t r = 0; r < 2; ++r) CHECK(result.labels[r] == (decoded.y[r * 2 + 1] > decoded.y[r * 2] ? 1 : 0));
+  for (std::size_t r = 0; r < 2; ++r) {
+    CHECK(result.labels[r] == (decoded.y[r * 2 + 1] > decoded.y[r * 2] ? 1 : 0));
+    double loss = decoded.residue[r];
+    for (std::size_t i = 0; i < 5; ++i) loss += std::pow(double(decoded.x[r * 5 + i]) - x[r * 5 + i], 2);
+    CHECK_NEAR(result.loss[r], loss, 1e-6 * (1.0 + loss));  // the native difference x̂ - x is rounded to float32
+  }
 }
 
 TEST(bad_configurations_and_arguments_are_errors_not_crashes) {
