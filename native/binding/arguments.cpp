@@ -9,6 +9,7 @@ namespace indee::binding {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr std::size_t kMaxSize = std::size_t(1) << 20;  // sizes beyond this are refused before any allocation
 
 std::string show(double x) {
   std::ostringstream out;
@@ -82,13 +83,13 @@ StackConfig read_config(const Napi::Value& value) {
   if (!value.IsObject()) type_error("options must be an object");
   const Napi::Object o = value.As<Napi::Object>();
   StackConfig c;
-  c.input_size = read_count(o.Get("inputSize"), "inputSize", 1, 1u << 20);
-  c.label_size = read_count(o.Get("labelSize"), "labelSize", 0, 1u << 20);
+  c.input_size = read_count(o.Get("inputSize"), "inputSize", 1, kMaxSize);
+  c.label_size = read_count(o.Get("labelSize"), "labelSize", 0, kMaxSize);
   const Napi::Value layers = o.Get("layers");
   if (!layers.IsArray()) type_error("layers must be an array of code sizes");
   const Napi::Array array = layers.As<Napi::Array>();
   for (std::uint32_t i = 0; i < array.Length(); ++i)
-    c.layers.push_back(read_count(array.Get(i), "layers[" + std::to_string(i) + "]", 1, 1u << 20));
+    c.layers.push_back(read_count(array.Get(i), "layers[" + std::to_string(i) + "]", 1, kMaxSize));
   c.rate = static_cast<float>(read_number(o.Get("rate"), "rate"));
   c.statistics = read_choice(o.Get("statistics"), "statistics", {"ema", "cumulative"}) == 0
                      ? StatisticsMode::MovingAverage
