@@ -34,3 +34,12 @@ export function typeError(name: string, expected: string, actual: unknown): Type
 export function rangeError(name: string, expected: string, actual: unknown): RangeError & CodedError {
   return coded(new RangeError(`${name} must be ${expected}; got ${describe(actual)}`), 'ERR_OUT_OF_RANGE');
 }
+
+/**
+ * Outside bytes that are not what they claim to be (a data file, a checkpoint): an Error with
+ * `code: 'ERR_INDEE_FORMAT'` whose message names the source (a file path, or a description such as
+ * 'buffer') and the problem.
+ */
+export function formatError(source: string, problem: string): Error & CodedError {
+  return coded(new Error(`${source}: ${problem}`), 'ERR_INDEE_FORMAT');
+}
