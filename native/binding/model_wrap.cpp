@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "arguments.hpp"
+#include "core/error.hpp"
 #include "errors.hpp"
 
 namespace indee::binding {
@@ -24,6 +25,7 @@ Failure state_failure(const char* code, const std::string& message) { return {Fa
 bool has_value(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
 
 constexpr std::size_t kMaxSteps = 100000000;
+constexpr std::size_t kMaxSafeInteger = 9007199254740991;  // 2⁵³ - 1: every count a JS number holds exactly
 
 }  // namespace
 
@@ -148,6 +150,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::run_sync<&ModelWrap::completion_gradient>>("completionGradient"),
                          InstanceMethod<&ModelWrap::run_async<&ModelWrap::completion_gradient>>("completionGradientAsync"),
                          InstanceMethod<&ModelWrap::run_sync<&ModelWrap::layer_state>>("layerState"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::restore_layer>>("restoreLayer"),
                          InstanceMethod<&ModelWrap::dispose>("dispose"),
                          InstanceMethod<&ModelWrap::pending>("pending"),
                      });
@@ -274,24 +277,50 @@ Operation ModelWrap::completion_gradient(const Napi::CallbackInfo& info) {
 Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
   indee::Stack& s = stack();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
-  const Layer* layer = &s.layer(l);
-  return {[] {},
-          [layer](Napi::Env env) -> Napi::Value {
+  auto state = std::make_shared<LayerState>();
+  const std::size_t n = s.layer(l).input_size(), k = s.layer(l).code_size();
+  return {[&s, l, state] { *state = s.layer(l).state(); },
+          [state, n, k](Napi::Env env) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
-            out.Set("inputSize", double(layer->input_size()));
-            out.Set("codeSize", double(layer->code_size()));
-            out.Set("W", f32(env, layer->weights()));
-            out.Set("b", f32(env, layer->bias()));
-            out.Set("B", f32(env, layer->statistics().mean()));
-            out.Set("C", f32(env, layer->statistics().second_moment()));
-            out.Set("N", layer->statistics().count());
+            out.Set("inputSize", double(n));
+            out.Set("codeSize", double(k));
+            out.Set("W", f32(env, state->W));
+            out.Set("b", f32(env, state->b));
+            out.Set("B", f32(env, state->B));
+            out.Set("C", f32(env, state->C));
+            out.Set("N", state->N);
+            out.Set("decaySinceFlush", state->decay_since_flush);
             Napi::Object adam = Napi::Object::New(env);
-            adam.Set("m", f32(env, layer->adam_m()));
-            adam.Set("v", f32(env, layer->adam_v()));
-            adam.Set("t", double(layer->adam_t()));
+            adam.Set("m", f32(env, state->adam_m));
+            adam.Set("v", f32(env, state->adam_v));
+            adam.Set("t", double(state->adam_t));
             out.Set("adam", adam);
             return out;
           }};
+}
+
+// The inverse of layer_state: {W, b, B, C, N, decaySinceFlush, adam: {m, v, t}}, sizes checked
+// against the layer and values by Layer::restore.
+Operation ModelWrap::restore_layer(const Napi::CallbackInfo& info) {
+  indee::Stack& s = stack();
+  const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
+  if (!info[1].IsObject()) throw Error(ErrorCode::InvalidArgument, "state must be an object");
+  const Napi::Object in = info[1].As<Napi::Object>();
+  if (!in.Get("adam").IsObject()) throw Error(ErrorCode::InvalidArgument, "state.adam must be an object");
+  const Napi::Object adam = in.Get("adam").As<Napi::Object>();
+  const std::size_t d = s.layer(l).mirrored_size(), k = s.layer(l).code_size();
+  auto state = std::make_shared<LayerState>();
+  state->W = read_rows(in.Get("W"), "state.W", k, d);
+  state->b = read_rows(in.Get("b"), "state.b", d, 1);
+  state->B = read_rows(in.Get("B"), "state.B", d, 1);
+  state->C = read_rows(in.Get("C"), "state.C", d, d);
+  state->N = read_number(in.Get("N"), "state.N");
+  state->decay_since_flush = read_number(in.Get("decaySinceFlush"), "state.decaySinceFlush");
+  state->adam_m = read_rows(adam.Get("m"), "state.adam.m", k, d);
+  state->adam_v = read_rows(adam.Get("v"), "state.adam.v", k, d);
+  state->adam_t = read_count(adam.Get("t"), "state.adam.t", 0, kMaxSafeInteger);
+  return {[&s, l, state] { s.restore_layer(l, std::move(*state)); },
+          [](Napi::Env env) { return env.Undefined(); }};
 }
 
 }  // namespace indee::binding

@@ -1,6 +1,11 @@
 #include "layer.hpp"
 
+#include <cmath>
+#include <string>
+#include <utility>
+
 #include "../backend/cpu/blas.hpp"
+#include "error.hpp"
 #include "mirror.hpp"
 #include "objective.hpp"
 #include "rng.hpp"
@@ -8,6 +13,19 @@
 namespace indee {
 
 using blas::Op;
+
+namespace {
+
+void check_tensor(const std::vector<float>& values, std::size_t size, const char* name, bool non_negative = false) {
+  require(values.size() == size, ErrorCode::OutOfRange,
+          std::string(name) + " must hold " + std::to_string(size) + " values, got " + std::to_string(values.size()));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    require(std::isfinite(values[i]) && !(non_negative && values[i] < 0.0f), ErrorCode::OutOfRange,
+            std::string(name) + "[" + std::to_string(i) + "] must be a finite" + (non_negative ? " non-negative" : "") +
+                " number, got " + std::to_string(values[i]));
+}
+
+}  // namespace
 
 Layer::Layer(std::size_t input, std::size_t code, std::uint64_t seed_state, float init_scale)
     : n_(input),
@@ -49,6 +67,30 @@ void Layer::collect(const float* v, std::size_t m, const CollectOptions& options
   stats_.collect(z.data(), m, b_.data(), options.mode, options.alpha, options.semantics, scratch.data());
   b_ = stats_.mean();
   blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
+}
+
+LayerState Layer::state() const {
+  return {W_, b_, stats_.mean(), stats_.second_moment(), stats_.count(), stats_.decay_since_flush(),
+          adam_m_, adam_v_, adam_t_};
+}
+
+void Layer::restore(LayerState s) {
+  const std::size_t d = mirrored_size();
+  check_tensor(s.W, d * k_, "W");
+  check_tensor(s.b, d, "b");
+  check_tensor(s.B, d, "B");
+  check_tensor(s.C, d * d, "C");
+  check_tensor(s.adam_m, d * k_, "adam.m");
+  check_tensor(s.adam_v, d * k_, "adam.v", true);
+  require(std::isfinite(s.N) && s.N >= 0.0, ErrorCode::OutOfRange, "N must be a finite count >= 0, got " + std::to_string(s.N));
+  require(s.decay_since_flush > 0.0 && s.decay_since_flush <= 1.0, ErrorCode::OutOfRange,
+          "decay must be in (0, 1], got " + std::to_string(s.decay_since_flush));
+  W_ = std::move(s.W);
+  b_ = std::move(s.b);
+  stats_.restore(std::move(s.B), std::move(s.C), s.N, s.decay_since_flush);
+  adam_m_ = std::move(s.adam_m);
+  adam_v_ = std::move(s.adam_v);
+  adam_t_ = s.adam_t;
 }
 
 double Layer::objective(float* gradient) const {

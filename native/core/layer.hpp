@@ -17,6 +17,19 @@ struct CollectOptions {
   BatchSemantics semantics = BatchSemantics::Sequential;
 };
 
+// Everything a layer has learned, as checkpoints store it. A layer restored from the state of
+// another continues exactly (bit for bit) as that layer would have.
+struct LayerState {
+  std::vector<float> W;       // 2n x k
+  std::vector<float> b;       // 2n
+  std::vector<float> B;       // 2n
+  std::vector<float> C;       // 2n x 2n, both triangles (symmetric; only the lower one is read back)
+  double N = 0.0;
+  double decay_since_flush = 1.0;  // see Statistics: when the next denormal flush falls due
+  std::vector<float> adam_m, adam_v;  // 2n x k
+  std::uint64_t adam_t = 0;
+};
+
 class Layer {
  public:
   // W is drawn uniformly from [-init_scale, init_scale) by `seed_state` (see Stack for the seeding).
@@ -46,6 +59,12 @@ class Layer {
 
   // f(W) at the current W and, unless null, its gradient (2n x k).
   double objective(float* gradient) const;
+
+  LayerState state() const;
+  // Replaces the learned state. Throws Error(OutOfRange) naming the first field of the wrong size
+  // or with a value no layer can hold (NaN, Inf, negative v or N, decay outside (0, 1]), leaving
+  // the layer untouched.
+  void restore(LayerState state);
 
   const std::vector<float>& weights() const { return W_; }
   const std::vector<float>& bias() const { return b_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "decode_pass.hpp"
 #include "error.hpp"
@@ -45,6 +46,16 @@ Stack::Stack(const StackConfig& config) : config_(config) {
     const std::uint64_t seed_state = config_.seed + (l + 1) * kLayerSeedStride;
     layers_.emplace_back(n, config_.layers[l], seed_state, config_.init_scale);
     n = config_.layers[l];
+  }
+}
+
+void Stack::restore_layer(std::size_t i, LayerState state) {
+  require(i < layers_.size(), ErrorCode::OutOfRange,
+          "layer must be in [0, " + std::to_string(layers_.size() - 1) + "], got " + std::to_string(i));
+  try {
+    layers_[i].restore(std::move(state));
+  } catch (const Error& e) {
+    throw Error(e.code(), "layer " + std::to_string(i) + ": " + e.what());
   }
 }
 

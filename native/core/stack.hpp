@@ -54,6 +54,8 @@ class Stack {
   std::size_t code_size() const { return config_.layers.back(); }
   std::size_t depth() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return layers_.at(i); }
+  // Layer::restore on layer i; errors name the layer.
+  void restore_layer(std::size_t i, LayerState state);
 
   // x: m x input_size; y: m x label_size, or null for zeros (unknown labels).
   void collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics);

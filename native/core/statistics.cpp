@@ -1,6 +1,7 @@
 #include "statistics.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "../backend/cpu/blas.hpp"
 
@@ -26,6 +27,14 @@ std::vector<float> Statistics::second_moment() const {
   std::vector<float> full = moment_;
   blas::symmetrize_from_lower(dim_, full.data());
   return full;
+}
+
+void Statistics::restore(std::vector<float> mean, std::vector<float> moment, double count,
+                         double decay_since_flush) {
+  mean_ = std::move(mean);
+  moment_ = std::move(moment);
+  count_ = count;
+  decay_since_flush_ = decay_since_flush;
 }
 
 void Statistics::collect(float* e, std::size_t m, const float* bias, StatisticsMode mode, float alpha,

@@ -41,6 +41,11 @@ class Statistics {
   std::vector<float> second_moment() const;  // C, both triangles
   const float* moment_lower() const { return moment_.data(); }  // C, lower triangle valid
   double count() const { return count_; }
+  double decay_since_flush() const { return decay_since_flush_; }
+
+  // Replaces the statistics; `moment` is dim x dim (its lower triangle is kept). The caller
+  // (Layer::restore) has checked sizes and values.
+  void restore(std::vector<float> mean, std::vector<float> moment, double count, double decay_since_flush);
 
  private:
   void collect_moving_average(float* e, std::size_t m, const float* bias, float alpha,
