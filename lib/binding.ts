@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 
+import { packageRoot } from './package-info';
 import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
 
 /** The native model as the binding exports it (see native/binding/model_wrap.cpp). */
@@ -26,6 +27,10 @@ export interface NativeModel {
   completionGradient(x: Float32Array, codes: Float32Array): CompletionGradient;
   completionGradientAsync(x: Float32Array, codes: Float32Array): Promise<CompletionGradient>;
   layerState(layer: number): LayerState;
+  /** Every layer's state, taken in one operation (after the async operations queued before it). */
+  snapshot(): LayerState[];
+  snapshotAsync(): Promise<LayerState[]>;
+  restoreLayer(layer: number, state: Omit<LayerState, 'inputSize' | 'codeSize'>): void;
   dispose(): void;
   pending(): number;
 }
@@ -44,8 +49,6 @@ interface NativeBinding {
   NativeModel: new (config: NativeConfig) => NativeModel;
 }
 
-/** The folder holding package.json: one level above both lib/ (sources) and dist/ (compiled). */
-const packageRoot = path.join(__dirname, '..');
 let cached: NativeBinding | undefined;
 
 export function binding(): NativeBinding {

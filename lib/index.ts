@@ -3,15 +3,10 @@
  * so that it learns new data without forgetting old data and never stores an example.
  * @packageDocumentation
  */
+export { stateBytes, type AutoencoderOptions, type AutoencoderConfig, type StatisticsMode, type Solver, type Device } from './config';
 export {
   Autoencoder,
-  stateBytes,
-  type AutoencoderOptions,
-  type AutoencoderConfig,
-  type StatisticsMode,
   type BatchSemantics,
-  type Solver,
-  type Device,
   type CollectOptions,
   type LearnOptions,
   type InferOptions,

@@ -1,16 +1,12 @@
-import * as os from 'node:os';
-
 import { binding, NativeModel } from './binding';
-import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
-import { rangeError, typeError } from './errors';
-import * as check from './validate';
+import { types } from 'node:util';
 
-/** How a layer's statistics weigh the rows it has seen. */
-export type StatisticsMode =
-  /** Moving average with significance α per row (the original program's only mode): recent rows weigh more, old ones decay. */
-  | 'ema'
-  /** The exact mean and covariance of every row ever collected: nothing decays, the result does not depend on row order. */
-  | 'cumulative';
+import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic, type CheckpointContents } from './checkpoint';
+import { configure, type AutoencoderConfig, type AutoencoderOptions } from './config';
+import { packageVersion } from './package-info';
+import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
+import { formatError, rangeError, typeError } from './errors';
+import * as check from './validate';
 
 /** How a batch of rows enters moving-average statistics. */
 export type BatchSemantics =
@@ -18,50 +14,6 @@ export type BatchSemantics =
   | 'sequential'
   /** The original program's batch form: C ← α·Σ zzᵀ + (1-α)·C at once, every row centred on the bias before the call. */
   | 'sum';
-
-/** The optimiser of the layers' weights. */
-export type Solver = 'adam';
-
-/** Where the model computes. */
-export type Device = 'cpu';
-
-/** Options of {@link Autoencoder}'s constructor. */
-export interface AutoencoderOptions {
-  /** Values per input row (784 for MNIST images). */
-  inputSize: number;
-  /** Values per label row (10 for one-hot MNIST digits); 0 for a plain autoencoder. */
-  labelSize: number;
-  /** Code sizes, bottom to top, e.g. `[400, 250, 150]`. */
-  layers: readonly number[];
-  /** Adam learning rate of {@link Autoencoder.learn} and {@link Autoencoder.infer}. Default 0.01. */
-  rate?: number;
-  /** Statistics mode of every layer. Default `'ema'` (the original's). */
-  statistics?: StatisticsMode;
-  /** Optimiser of the weights. Default `'adam'` (the original's, TensorFlow 1 form). */
-  solver?: Solver;
-  /**
-   * Seed of the initial weights: a safe integer ≥ 0. Default 1. The same seed gives the same model
-   * and the same results on every run (see the README for the generator).
-   */
-  seed?: number;
-  /** Initial weights are uniform in [-initScale, initScale). Default 0.0005 (the original's). */
-  initScale?: number;
-  /** Default `'cpu'`. */
-  device?: Device;
-}
-
-/** The complete, frozen configuration of a model (its options with defaults filled in). */
-export interface AutoencoderConfig {
-  readonly inputSize: number;
-  readonly labelSize: number;
-  readonly layers: readonly number[];
-  readonly rate: number;
-  readonly statistics: StatisticsMode;
-  readonly solver: Solver;
-  readonly seed: number;
-  readonly initScale: number;
-  readonly device: Device;
-}
 
 /** Options of {@link Autoencoder.collect}. */
 export interface CollectOptions {
@@ -83,55 +35,7 @@ export interface InferOptions {
   steps?: number;
 }
 
-const OPTION_KEYS = ['inputSize', 'labelSize', 'layers', 'rate', 'statistics', 'solver', 'seed', 'initScale', 'device'] as const;
-const MAX_SIZE = 1 << 20;
 const MAX_STEPS = 100_000_000;
-
-function configure(options: unknown): AutoencoderConfig {
-  if (options === undefined) throw rangeError('options', 'an object with inputSize, labelSize and layers', options);
-  const o = check.options(options, 'options', OPTION_KEYS);
-  const layers = o.layers;
-  if (!Array.isArray(layers)) throw typeError('options.layers', 'an array of code sizes, e.g. [400, 250, 150]', layers);
-  if (layers.length === 0) throw rangeError('options.layers', 'a non-empty array of code sizes', layers);
-  const config: AutoencoderConfig = Object.freeze({
-    inputSize: check.integer(o.inputSize, 'options.inputSize', 1, MAX_SIZE),
-    labelSize: check.integer(o.labelSize, 'options.labelSize', 0, MAX_SIZE),
-    layers: Object.freeze(layers.map((k: unknown, i: number) => check.integer(k, `options.layers[${i}]`, 1, MAX_SIZE))),
-    rate: o.rate === undefined ? 0.01 : check.finiteNumber(o.rate, 'options.rate', 0, 1e6, true),
-    statistics: o.statistics === undefined ? 'ema' : check.choice(o.statistics, 'options.statistics', ['ema', 'cumulative'] as const),
-    solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam'] as const),
-    seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
-    initScale: o.initScale === undefined ? 0.0005 : check.finiteNumber(o.initScale, 'options.initScale', 0, 1e6),
-    device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),
-  });
-  checkMemory(config);
-  return config;
-}
-
-/** Bytes of state: per layer C (d²), W and its Adam moments (3dk), b and B (2d), in float32. */
-export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelSize' | 'layers'>): number {
-  let n = config.inputSize + config.labelSize;
-  let floats = 0;
-  for (const k of config.layers) {
-    const d = 2 * n;
-    floats += d * d + 3 * d * k + 2 * d;
-    n = k;
-  }
-  return 4 * floats;
-}
-
-function checkMemory(config: AutoencoderConfig): void {
-  const bytes = stateBytes(config);
-  const limit = os.totalmem() / 2;
-  if (bytes > limit) {
-    const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)} GiB`;
-    throw rangeError(
-      'options.layers',
-      `sizes whose state fits in half of this machine's memory (${gib(limit)}; each layer keeps a (2n)² correlation matrix)`,
-      `[${config.layers.join(', ')}] over ${config.inputSize + config.labelSize} inputs, needing ${gib(bytes)}`,
-    );
-  }
-}
 
 /**
  * A stacked autoencoder that learns only from streaming statistics of its data: per layer a
@@ -286,6 +190,57 @@ export class Autoencoder {
   /** A copy of layer `index`'s state (0 is the bottom layer). */
   layer(index: number): LayerState {
     return this.#native.layerState(this.#layerIndex(index, 'index'));
+  }
+
+  /**
+   * The model's complete state as checkpoint bytes (safetensors; see {@link Autoencoder.save}).
+   * Synchronous: throws `ERR_INDEE_BUSY` while async operations are pending.
+   */
+  toBuffer(): Buffer {
+    return encodeCheckpoint(this.config, this.#native.snapshot(), packageVersion);
+  }
+
+  /**
+   * Saves the model's complete state — configuration, weights, statistics, counters and optimiser
+   * state — to a safetensors file that any safetensors reader can open. The state is taken after
+   * the async operations started before this call. The write is atomic: the file is either the
+   * previous one or the complete new one, whatever happens meanwhile.
+   */
+  async save(file: string): Promise<void> {
+    if (typeof file !== 'string' || file === '') throw typeError('file', 'a non-empty path string', file);
+    const layers = await this.#native.snapshotAsync();
+    await writeFileAtomic(file, encodeCheckpoint(this.config, layers, packageVersion));
+  }
+
+  /**
+   * A model from checkpoint bytes made by {@link Autoencoder.toBuffer} or {@link Autoencoder.save}.
+   * It continues exactly (bit for bit) as the saved model would have.
+   * @throws Error with code `ERR_INDEE_FORMAT` naming the problem when the bytes are not a valid checkpoint.
+   */
+  static fromBuffer(buffer: Uint8Array): Autoencoder {
+    if (!types.isUint8Array(buffer)) throw typeError('buffer', 'a Buffer or Uint8Array of checkpoint bytes', buffer);
+    return Autoencoder.#restored(decodeCheckpoint(buffer), 'checkpoint buffer');
+  }
+
+  /**
+   * Loads a model saved by {@link Autoencoder.save}; every part of the file is checked before it is
+   * trusted.
+   * @throws Error with code `ERR_INDEE_FORMAT` naming the file and the problem.
+   */
+  static async load(file: string): Promise<Autoencoder> {
+    if (typeof file !== 'string' || file === '') throw typeError('file', 'a non-empty path string', file);
+    return Autoencoder.#restored(await readCheckpointFile(file), file);
+  }
+
+  static #restored({ config, layers }: CheckpointContents, source: string): Autoencoder {
+    const model = new Autoencoder(config);
+    try {
+      layers.forEach((state, i) => model.#native.restoreLayer(i, state));
+    } catch (cause) {
+      model.dispose();
+      throw Object.assign(formatError(source, `holds a state no model can have: ${(cause as Error).message}`), { cause });
+    }
+    return model;
   }
 
   /**

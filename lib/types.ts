@@ -40,6 +40,12 @@ export interface LayerState {
   C: Float32Array;
   /** Rows collected. */
   N: number;
+  /**
+   * Product of the moving average's decay factors since negligible statistics were last flushed to
+   * zero (in (0, 1]; the flush keeps float32 statistics out of slow denormal numbers). Part of the
+   * state so that a restored model flushes exactly when the original would have.
+   */
+  decaySinceFlush: number;
   /** Adam state of W: moments m, v (d × k) and step count t. */
   adam: { m: Float32Array; v: Float32Array; t: number };
 }

@@ -150,6 +150,8 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::run_sync<&ModelWrap::completion_gradient>>("completionGradient"),
                          InstanceMethod<&ModelWrap::run_async<&ModelWrap::completion_gradient>>("completionGradientAsync"),
                          InstanceMethod<&ModelWrap::run_sync<&ModelWrap::layer_state>>("layerState"),
+                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::snapshot>>("snapshot"),
+                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::snapshot>>("snapshotAsync"),
                          InstanceMethod<&ModelWrap::run_sync<&ModelWrap::restore_layer>>("restoreLayer"),
                          InstanceMethod<&ModelWrap::dispose>("dispose"),
                          InstanceMethod<&ModelWrap::pending>("pending"),
@@ -274,27 +276,52 @@ Operation ModelWrap::completion_gradient(const Napi::CallbackInfo& info) {
           }};
 }
 
+namespace {
+
+// The sizes are passed, not read from the layer: to_js of an async operation may run after the
+// model was disposed and its stack freed.
+Napi::Object layer_state_to_js(Napi::Env env, std::size_t n, std::size_t k, const LayerState& state) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("inputSize", double(n));
+  out.Set("codeSize", double(k));
+  out.Set("W", f32(env, state.W));
+  out.Set("b", f32(env, state.b));
+  out.Set("B", f32(env, state.B));
+  out.Set("C", f32(env, state.C));
+  out.Set("N", state.N);
+  out.Set("decaySinceFlush", state.decay_since_flush);
+  Napi::Object adam = Napi::Object::New(env);
+  adam.Set("m", f32(env, state.adam_m));
+  adam.Set("v", f32(env, state.adam_v));
+  adam.Set("t", double(state.adam_t));
+  out.Set("adam", adam);
+  return out;
+}
+
+}  // namespace
+
 Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
   indee::Stack& s = stack();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
   auto state = std::make_shared<LayerState>();
   const std::size_t n = s.layer(l).input_size(), k = s.layer(l).code_size();
   return {[&s, l, state] { *state = s.layer(l).state(); },
-          [state, n, k](Napi::Env env) -> Napi::Value {
-            Napi::Object out = Napi::Object::New(env);
-            out.Set("inputSize", double(n));
-            out.Set("codeSize", double(k));
-            out.Set("W", f32(env, state->W));
-            out.Set("b", f32(env, state->b));
-            out.Set("B", f32(env, state->B));
-            out.Set("C", f32(env, state->C));
-            out.Set("N", state->N);
-            out.Set("decaySinceFlush", state->decay_since_flush);
-            Napi::Object adam = Napi::Object::New(env);
-            adam.Set("m", f32(env, state->adam_m));
-            adam.Set("v", f32(env, state->adam_v));
-            adam.Set("t", double(state->adam_t));
-            out.Set("adam", adam);
+          [n, k, state](Napi::Env env) -> Napi::Value { return layer_state_to_js(env, n, k, *state); }};
+}
+
+Operation ModelWrap::snapshot(const Napi::CallbackInfo&) {
+  indee::Stack& s = stack();
+  auto states = std::make_shared<std::vector<LayerState>>();
+  return {[&s, states] {
+            for (std::size_t l = 0; l < s.depth(); ++l) states->push_back(s.layer(l).state());
+          },
+          [config = s.config(), states](Napi::Env env) -> Napi::Value {
+            Napi::Array out = Napi::Array::New(env, states->size());
+            std::size_t n = config.input_size + config.label_size;
+            for (std::size_t l = 0; l < states->size(); ++l) {
+              out.Set(uint32_t(l), layer_state_to_js(env, n, config.layers[l], (*states)[l]));
+              n = config.layers[l];
+            }
             return out;
           }};
 }

@@ -43,6 +43,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Operation infer(const Napi::CallbackInfo& info);
   Operation completion_gradient(const Napi::CallbackInfo& info);
   Operation layer_state(const Napi::CallbackInfo& info);
+  Operation snapshot(const Napi::CallbackInfo& info);
   Operation restore_layer(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value pending(const Napi::CallbackInfo& info);

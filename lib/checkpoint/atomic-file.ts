@@ -1,0 +1,37 @@
+/**
+ * Writing a file so that a crash at any moment leaves either the old file or the complete new one:
+ * the bytes go to a temporary file in the same folder (so the rename cannot cross file systems),
+ * are flushed to the disk, and only then renamed over the target; the folder is flushed too, so the
+ * rename itself survives a power cut.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+import type { CodedError } from '../errors';
+
+export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+  const absolute = path.resolve(target);
+  const folder = path.dirname(absolute);
+  const temporary = path.join(folder, `.${path.basename(absolute)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const file = await fs.open(temporary, 'wx', 0o644);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fs.rename(temporary, absolute);
+  } catch (cause) {
+    await fs.rm(temporary, { force: true }).catch(() => undefined);
+    const { code, message } = cause as CodedError;
+    throw Object.assign(new Error(`could not save ${absolute}: ${message}`, { cause }), { code: code ?? 'ERR_INDEE_IO' });
+  }
+  const handle = await fs.open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

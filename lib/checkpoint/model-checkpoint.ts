@@ -1,0 +1,191 @@
+/**
+ * A model's checkpoint: its configuration and every layer's learned state in a safetensors file
+ * (tensor names of DESIGN.md), readable by any safetensors reader. Reading checks everything — the
+ * header against the file size, the configuration, every tensor's dtype, shape and place, and a
+ * SHA-256 of the configuration and data — before a model is built from it.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+import { configure, type AutoencoderConfig } from '../config';
+import { formatError } from '../errors';
+import type { LayerState } from '../types';
+import { encodeSafetensors, headerLength, parseHeader, type Dtype, type Header, type TensorBytes } from './safetensors';
+
+/** `__metadata__.format` of every checkpoint this package writes. */
+export const CHECKPOINT_FORMAT = 'indeependence';
+/** `__metadata__.version`: the checkpoint layout; readers refuse versions they do not know. */
+export const CHECKPOINT_VERSION = '1';
+
+/** What a checkpoint holds: enough to rebuild the model exactly. */
+export interface CheckpointContents {
+  config: AutoencoderConfig;
+  layers: LayerState[];
+}
+
+type StateField = 'W' | 'b' | 'B' | 'C' | 'N' | 'decay' | 'adam.m' | 'adam.v' | 'adam.t';
+
+interface TensorSpec {
+  layer: number;
+  field: StateField;
+  dtype: Dtype;
+  shape: number[];
+}
+
+/**
+ * Every tensor a checkpoint of `config` holds, in the order written: the 8-byte scalars first, so
+ * that every tensor starts aligned to its element size.
+ */
+function layout(config: AutoencoderConfig): Map<string, TensorSpec> {
+  const scalars: [string, TensorSpec][] = [];
+  const arrays: [string, TensorSpec][] = [];
+  let n = config.inputSize + config.labelSize;
+  config.layers.forEach((k, layer) => {
+    const d = 2 * n;
+    const add = (list: [string, TensorSpec][], field: StateField, dtype: Dtype, shape: number[]) =>
+      list.push([`layers.${layer}.${field}`, { layer, field, dtype, shape }]);
+    add(scalars, 'N', 'F64', []);
+    add(scalars, 'decay', 'F64', []);
+    add(scalars, 'adam.t', 'I64', []);
+    add(arrays, 'W', 'F32', [d, k]);
+    add(arrays, 'b', 'F32', [d]);
+    add(arrays, 'B', 'F32', [d]);
+    add(arrays, 'C', 'F32', [d, d]);
+    add(arrays, 'adam.m', 'F32', [d, k]);
+    add(arrays, 'adam.v', 'F32', [d, k]);
+    n = k;
+  });
+  return new Map([...scalars, ...arrays]);
+}
+
+function fieldOf(state: LayerState, field: StateField): Float32Array | number {
+  switch (field) {
+    case 'N': return state.N;
+    case 'decay': return state.decaySinceFlush;
+    case 'adam.t': return state.adam.t;
+    case 'adam.m': return state.adam.m;
+    case 'adam.v': return state.adam.v;
+    default: return state[field];
+  }
+}
+
+function bytesOf(value: Float32Array | number, dtype: Dtype): Uint8Array {
+  if (typeof value !== 'number') return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  const out = Buffer.alloc(8);
+  if (dtype === 'I64') out.writeBigInt64LE(BigInt(value));
+  else out.writeDoubleLE(value);
+  return out;
+}
+
+/** SHA-256 of the configuration's JSON, a zero byte, then the data section (the tensors' bytes in file order). */
+function checksum(configJson: string, data: Iterable<Uint8Array>): string {
+  const hash = createHash('sha256').update(configJson).update('\0');
+  for (const bytes of data) hash.update(bytes);
+  return hash.digest('hex');
+}
+
+/** The checkpoint file's bytes for a model of `config` whose layers are in `layers`. */
+export function encodeCheckpoint(config: AutoencoderConfig, layers: readonly LayerState[], packageVersion: string): Buffer {
+  const tensors = new Map<string, TensorBytes>();
+  for (const [name, spec] of layout(config))
+    tensors.set(name, { dtype: spec.dtype, shape: spec.shape, bytes: bytesOf(fieldOf(layers[spec.layer], spec.field), spec.dtype) });
+  const configJson = JSON.stringify(config);
+  const sha256 = checksum(configJson, [...tensors.values()].map((t) => t.bytes));
+  return encodeSafetensors({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, package: packageVersion, config: configJson, sha256 }, tensors);
+}
+
+/** The configuration stored in a header, checked as the constructor checks its options. */
+function configOf(source: string, header: Header): AutoencoderConfig {
+  const { format, version, config } = header.metadata;
+  if (format !== CHECKPOINT_FORMAT)
+    throw formatError(source, `__metadata__.format is ${JSON.stringify(format)}, expected '${CHECKPOINT_FORMAT}' (not a checkpoint of this package)`);
+  if (version !== CHECKPOINT_VERSION)
+    throw formatError(source, `checkpoint version ${JSON.stringify(version)} is not supported (this package reads version ${CHECKPOINT_VERSION})`);
+  if (config === undefined) throw formatError(source, '__metadata__.config is missing');
+  try {
+    return configure(JSON.parse(config));
+  } catch (cause) {
+    throw formatError(source, `__metadata__.config is not a valid configuration: ${(cause as Error).message}`);
+  }
+}
+
+/** Checks that the header holds exactly the tensors `config` needs, each of the right dtype and shape. */
+function checkTensors(source: string, header: Header, expected: Map<string, TensorSpec>): void {
+  for (const name of header.tensors.keys())
+    if (!expected.has(name)) throw formatError(source, `holds an unexpected tensor '${name}'`);
+  for (const [name, spec] of expected) {
+    const t = header.tensors.get(name);
+    if (t === undefined) throw formatError(source, `tensor '${name}' is missing`);
+    if (t.dtype !== spec.dtype || t.shape.length !== spec.shape.length || t.shape.some((x, i) => x !== spec.shape[i]))
+      throw formatError(source, `tensor '${name}' is ${t.dtype} [${t.shape.join(', ')}], expected ${spec.dtype} [${spec.shape.join(', ')}] for the stored configuration`);
+  }
+}
+
+/** The header and configuration of a checkpoint, checked against the total size, before its data is read. */
+function readHeader(source: string, prefix: Uint8Array, totalSize: number): { header: Header; config: AutoencoderConfig; specs: Map<string, TensorSpec> } {
+  const length = headerLength(source, prefix, totalSize);
+  if (prefix.byteLength < 8 + length) throw formatError(source, `ends inside its header`);
+  const header = parseHeader(source, prefix.subarray(8, 8 + length), totalSize);
+  const config = configOf(source, header);
+  const specs = layout(config);
+  checkTensors(source, header, specs);
+  return { header, config, specs };
+}
+
+function contentsOf(source: string, data: Uint8Array, header: Header, config: AutoencoderConfig, specs: Map<string, TensorSpec>): CheckpointContents {
+  if (header.metadata.sha256 !== checksum(header.metadata.config, [data]))
+    throw formatError(source, 'the SHA-256 of the configuration and data does not match __metadata__.sha256 (the file is corrupt)');
+  const layers = config.layers.map(() => ({ adam: {} }) as LayerState);
+  for (const [name, spec] of specs) {
+    const t = header.tensors.get(name)!;
+    // A copy (Buffer#slice would share memory): aligned for the typed arrays, independent of the caller's buffer.
+    const bytes = Uint8Array.prototype.slice.call(data, t.begin, t.end);
+    const state = layers[spec.layer];
+    const view = new DataView(bytes.buffer);
+    switch (spec.field) {
+      case 'N': state.N = view.getFloat64(0, true); break;
+      case 'decay': state.decaySinceFlush = view.getFloat64(0, true); break;
+      case 'adam.t': {
+        const t64 = view.getBigInt64(0, true);
+        if (t64 < 0n || t64 > BigInt(Number.MAX_SAFE_INTEGER)) throw formatError(source, `tensor '${name}' holds ${t64}, expected a step count in [0, 2^53)`);
+        state.adam.t = Number(t64);
+        break;
+      }
+      case 'adam.m': state.adam.m = new Float32Array(bytes.buffer); break;
+      case 'adam.v': state.adam.v = new Float32Array(bytes.buffer); break;
+      default: state[spec.field] = new Float32Array(bytes.buffer);
+    }
+  }
+  return { config, layers };
+}
+
+/** Reads and checks a checkpoint held in memory. `source` names it in errors. */
+export function decodeCheckpoint(buffer: Uint8Array, source = 'checkpoint buffer'): CheckpointContents {
+  const { header, config, specs } = readHeader(source, buffer, buffer.byteLength);
+  return contentsOf(source, buffer.subarray(header.dataStart), header, config, specs);
+}
+
+/** Reads and checks a checkpoint file, reading no more than its header until the header is checked. */
+export async function readCheckpointFile(file: string): Promise<CheckpointContents> {
+  const source = path.resolve(file);
+  const handle = await fs.open(source, 'r').catch((cause: NodeJS.ErrnoException) => {
+    throw Object.assign(new Error(`could not open checkpoint ${source}: ${cause.message}`, { cause }), { code: cause.code ?? 'ERR_INDEE_IO' });
+  });
+  try {
+    const { size } = await handle.stat();
+    const read = async (position: number, length: number) => {
+      const out = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(out, 0, length, position);
+      if (bytesRead !== length) throw formatError(source, `changed size while being read`);
+      return out;
+    };
+    const prefix = await read(0, Math.min(8, size));
+    const length = headerLength(source, prefix, size);
+    const withHeader = Buffer.concat([prefix, await read(8, length)]);
+    const { header, config, specs } = readHeader(source, withHeader, size);
+    return contentsOf(source, await read(header.dataStart, size - header.dataStart), header, config, specs);
+  } finally {
+    await handle.close();
+  }
+}

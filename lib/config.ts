@@ -1,0 +1,114 @@
+/**
+ * A model's configuration: the constructor's options, their defaults and their checks, shared by
+ * the constructor and by checkpoints (which store the configuration and rebuild from it).
+ */
+import * as os from 'node:os';
+
+import { rangeError, typeError } from './errors';
+import * as check from './validate';
+
+/** How a layer's statistics weigh the rows it has seen. */
+export type StatisticsMode =
+  /** Moving average with significance α per row (the original program's only mode): recent rows weigh more, old ones decay. */
+  | 'ema'
+  /** The exact mean and covariance of every row ever collected: nothing decays, the result does not depend on row order. */
+  | 'cumulative';
+
+/** The optimiser of the layers' weights. */
+export type Solver = 'adam';
+
+/** Where the model computes. */
+export type Device = 'cpu';
+
+/** Options of {@link Autoencoder}'s constructor. */
+export interface AutoencoderOptions {
+  /** Values per input row (784 for MNIST images). */
+  inputSize: number;
+  /** Values per label row (10 for one-hot MNIST digits); 0 for a plain autoencoder. */
+  labelSize: number;
+  /** Code sizes, bottom to top, e.g. `[400, 250, 150]`. */
+  layers: readonly number[];
+  /** Adam learning rate of {@link Autoencoder.learn} and {@link Autoencoder.infer}. Default 0.01. */
+  rate?: number;
+  /** Statistics mode of every layer. Default `'ema'` (the original's). */
+  statistics?: StatisticsMode;
+  /** Optimiser of the weights. Default `'adam'` (the original's, TensorFlow 1 form). */
+  solver?: Solver;
+  /**
+   * Seed of the initial weights: a safe integer ≥ 0. Default 1. The same seed gives the same model
+   * and the same results on every run (see the README for the generator).
+   */
+  seed?: number;
+  /** Initial weights are uniform in [-initScale, initScale). Default 0.0005 (the original's). */
+  initScale?: number;
+  /** Default `'cpu'`. */
+  device?: Device;
+}
+
+/** The complete, frozen configuration of a model (its options with defaults filled in). */
+export interface AutoencoderConfig {
+  readonly inputSize: number;
+  readonly labelSize: number;
+  readonly layers: readonly number[];
+  readonly rate: number;
+  readonly statistics: StatisticsMode;
+  readonly solver: Solver;
+  readonly seed: number;
+  readonly initScale: number;
+  readonly device: Device;
+}
+
+const OPTION_KEYS = ['inputSize', 'labelSize', 'layers', 'rate', 'statistics', 'solver', 'seed', 'initScale', 'device'] as const;
+const MAX_SIZE = 1 << 20;
+
+/**
+ * The frozen configuration for constructor options (or a checkpoint's stored configuration), every
+ * field checked, defaults filled in.
+ * @throws TypeError / RangeError naming the first bad option.
+ */
+export function configure(options: unknown): AutoencoderConfig {
+  if (options === undefined) throw rangeError('options', 'an object with inputSize, labelSize and layers', options);
+  const o = check.options(options, 'options', OPTION_KEYS);
+  const layers = o.layers;
+  if (!Array.isArray(layers)) throw typeError('options.layers', 'an array of code sizes, e.g. [400, 250, 150]', layers);
+  if (layers.length === 0) throw rangeError('options.layers', 'a non-empty array of code sizes', layers);
+  const config: AutoencoderConfig = Object.freeze({
+    inputSize: check.integer(o.inputSize, 'options.inputSize', 1, MAX_SIZE),
+    labelSize: check.integer(o.labelSize, 'options.labelSize', 0, MAX_SIZE),
+    layers: Object.freeze(layers.map((k: unknown, i: number) => check.integer(k, `options.layers[${i}]`, 1, MAX_SIZE))),
+    rate: o.rate === undefined ? 0.01 : check.finiteNumber(o.rate, 'options.rate', 0, 1e6, true),
+    statistics: o.statistics === undefined ? 'ema' : check.choice(o.statistics, 'options.statistics', ['ema', 'cumulative'] as const),
+    solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam'] as const),
+    seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
+    initScale: o.initScale === undefined ? 0.0005 : check.finiteNumber(o.initScale, 'options.initScale', 0, 1e6),
+    device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),
+  });
+  checkMemory(config);
+  return config;
+}
+
+/** Bytes of state: per layer C (d²), W and its Adam moments (3dk), b and B (2d), in float32. */
+export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelSize' | 'layers'>): number {
+  let n = config.inputSize + config.labelSize;
+  let floats = 0;
+  for (const k of config.layers) {
+    const d = 2 * n;
+    floats += d * d + 3 * d * k + 2 * d;
+    n = k;
+  }
+  return 4 * floats;
+}
+
+function checkMemory(config: AutoencoderConfig): void {
+  const bytes = stateBytes(config);
+  const limit = os.totalmem() / 2;
+  if (bytes > limit) {
+    const gib = (x: number) => `${(x / 2 ** 30).toFixed(1)} GiB`;
+    throw rangeError(
+      'options.layers',
+      `sizes whose state fits in half of this machine's memory (${gib(limit)}; each layer keeps a (2n)² correlation matrix)`,
+      `[${config.layers.join(', ')}] over ${config.inputSize + config.labelSize} inputs, needing ${gib(bytes)}`,
+    );
+  }
+}
+
