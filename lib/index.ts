@@ -8,6 +8,8 @@ export {
   Autoencoder,
   type BatchSemantics,
   type CollectOptions,
+  type SaveOptions,
+  type CheckpointInfo,
   type LearnOptions,
   type InferOptions,
 } from './model';

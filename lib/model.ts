@@ -29,6 +29,23 @@ export interface LearnOptions {
   steps?: number;
 }
 
+/** Options of {@link Autoencoder.save} and {@link Autoencoder.toBuffer}. */
+export interface SaveOptions {
+  /** String pairs stored with the model (for example a training run's progress), returned by {@link Autoencoder.inspect}. */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/** What {@link Autoencoder.inspect} reports about a checkpoint. */
+export interface CheckpointInfo {
+  config: AutoencoderConfig;
+  /** The `metadata` saved with the model. */
+  metadata: Record<string, string>;
+  /** The version of indeependence that wrote the file. */
+  packageVersion: string;
+  /** Per layer: its sizes, the rows its statistics have collected, and the optimiser steps taken on its weights. */
+  layers: { inputSize: number; codeSize: number; rows: number; adamSteps: number }[];
+}
+
 /** Options of {@link Autoencoder.infer} and {@link Autoencoder.classify}. */
 export interface InferOptions {
   /** Adam steps on each row's top code, an integer ≥ 0. Default 100 (the original's). */
@@ -36,6 +53,19 @@ export interface InferOptions {
 }
 
 const MAX_STEPS = 100_000_000;
+
+function checkPath(file: unknown): string {
+  if (typeof file !== 'string' || file === '') throw typeError('file', 'a non-empty path string', file);
+  return file;
+}
+
+function saveMetadata(options: SaveOptions | undefined): Record<string, string> {
+  const o = check.options(options, 'options', ['metadata'] as const);
+  if (o.metadata === undefined) return {};
+  const metadata = check.options(o.metadata, 'options.metadata', Object.keys(o.metadata as object));
+  for (const [key, value] of Object.entries(metadata)) if (typeof value !== 'string') throw typeError(`options.metadata.${key}`, 'a string', value);
+  return { ...(metadata as Record<string, string>) };
+}
 
 /**
  * A stacked autoencoder that learns only from streaming statistics of its data: per layer a
@@ -196,8 +226,9 @@ export class Autoencoder {
    * The model's complete state as checkpoint bytes (safetensors; see {@link Autoencoder.save}).
    * Synchronous: throws `ERR_INDEE_BUSY` while async operations are pending.
    */
-  toBuffer(): Buffer {
-    return encodeCheckpoint(this.config, this.#native.snapshot(), packageVersion);
+  toBuffer(options?: SaveOptions): Buffer {
+    const metadata = saveMetadata(options);
+    return encodeCheckpoint(this.config, this.#native.snapshot(), packageVersion, metadata);
   }
 
   /**
@@ -206,10 +237,11 @@ export class Autoencoder {
    * the async operations started before this call. The write is atomic: the file is either the
    * previous one or the complete new one, whatever happens meanwhile.
    */
-  async save(file: string): Promise<void> {
-    if (typeof file !== 'string' || file === '') throw typeError('file', 'a non-empty path string', file);
+  async save(file: string, options?: SaveOptions): Promise<void> {
+    checkPath(file);
+    const metadata = saveMetadata(options);
     const layers = await this.#native.snapshotAsync();
-    await writeFileAtomic(file, encodeCheckpoint(this.config, layers, packageVersion));
+    await writeFileAtomic(file, encodeCheckpoint(this.config, layers, packageVersion, metadata));
   }
 
   /**
@@ -228,8 +260,23 @@ export class Autoencoder {
    * @throws Error with code `ERR_INDEE_FORMAT` naming the file and the problem.
    */
   static async load(file: string): Promise<Autoencoder> {
-    if (typeof file !== 'string' || file === '') throw typeError('file', 'a non-empty path string', file);
-    return Autoencoder.#restored(await readCheckpointFile(file), file);
+    return Autoencoder.#restored(await readCheckpointFile(checkPath(file)), file);
+  }
+
+  /** A checkpoint's configuration, metadata and counters, after the same checks as {@link Autoencoder.load}. */
+  static async inspect(file: string): Promise<CheckpointInfo> {
+    const { config, metadata, packageVersion: writer, layers } = await readCheckpointFile(checkPath(file));
+    let n = config.inputSize + config.labelSize;
+    return {
+      config,
+      metadata,
+      packageVersion: writer,
+      layers: layers.map((state, i) => {
+        const sizes = { inputSize: n, codeSize: config.layers[i] };
+        n = config.layers[i];
+        return { ...sizes, rows: state.N, adamSteps: state.adam.t };
+      }),
+    };
   }
 
   static #restored({ config, layers }: CheckpointContents, source: string): Autoencoder {

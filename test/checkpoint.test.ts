@@ -145,7 +145,8 @@ describe('malformed checkpoints are errors naming the file and the problem', () 
     const at = 8 + Number(buffer.readBigUInt64LE(0)) + begin;
     buffer.writeFloatLE(-1, at);
     const data = buffer.subarray(8 + Number(buffer.readBigUInt64LE(0)));
-    header.__metadata__.sha256 = createHash('sha256').update(header.__metadata__.config).update('\0').update(data).digest('hex');
+    const { config, user } = header.__metadata__;
+    header.__metadata__.sha256 = createHash('sha256').update(config).update('\0').update(user).update('\0').update(data).digest('hex');
     expect(() => Autoencoder.fromBuffer(withHeader(buffer, header))).toThrow(
       expect.objectContaining({ code: 'ERR_INDEE_FORMAT', message: expect.stringMatching(/layer 0: adam\.v\[0\] must be a finite non-negative number/) }),
     );
@@ -201,4 +202,23 @@ if (!hasSafetensors) console.warn(`skipped: the Python safetensors reader is not
   expect(summary.tensors['layers.1.N']).toEqual({ dtype: 'float64', shape: [], sum: s.N });
   expect(summary.tensors['layers.1.adam.t']).toEqual({ dtype: 'int64', shape: [], sum: s.adam.t });
   expect(Object.keys(summary.tensors)).toHaveLength(9 * model.depth);
+});
+
+test('metadata saved with a model comes back from inspect, with the counters of every layer', async () => {
+  const model = trained('cumulative');
+  const file = path.join(folder, 'inspect.safetensors');
+  await model.save(file, { metadata: { rowsDone: '42', note: 'ünïcode' } });
+  const info = await Autoencoder.inspect(file);
+  expect(info.metadata).toEqual({ rowsDone: '42', note: 'ünïcode' });
+  expect(info.config).toEqual(model.config);
+  expect(info.layers).toEqual([
+    { inputSize: 8, codeSize: 6, rows: 8, adamSteps: 14 },
+    { inputSize: 6, codeSize: 4, rows: 8, adamSteps: 14 },
+  ]);
+  expect(() => model.toBuffer({ metadata: { rowsDone: 42 as never } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.metadata.rowsDone') }));
+  // The metadata is covered by the checksum: changing it is detected.
+  const buffer = model.toBuffer({ metadata: { rowsDone: '42' } });
+  const at = buffer.indexOf('42');
+  buffer[at] = '7'.charCodeAt(0);
+  expect(() => Autoencoder.fromBuffer(buffer)).toThrow(expect.objectContaining({ code: 'ERR_INDEE_FORMAT', message: expect.stringMatching(/SHA-256/) }));
 });

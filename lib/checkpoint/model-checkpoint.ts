@@ -18,10 +18,14 @@ export const CHECKPOINT_FORMAT = 'indeependence';
 /** `__metadata__.version`: the checkpoint layout; readers refuse versions they do not know. */
 export const CHECKPOINT_VERSION = '1';
 
-/** What a checkpoint holds: enough to rebuild the model exactly. */
+/** What a checkpoint holds: enough to rebuild the model exactly, and the caller's own notes. */
 export interface CheckpointContents {
   config: AutoencoderConfig;
   layers: LayerState[];
+  /** String pairs the caller saved with the model (e.g. a training run's progress). */
+  metadata: Record<string, string>;
+  /** The version of the package that wrote the file. */
+  packageVersion: string;
 }
 
 type StateField = 'W' | 'b' | 'B' | 'C' | 'N' | 'decay' | 'adam.m' | 'adam.v' | 'adam.t';
@@ -78,21 +82,30 @@ function bytesOf(value: Float32Array | number, dtype: Dtype): Uint8Array {
   return out;
 }
 
-/** SHA-256 of the configuration's JSON, a zero byte, then the data section (the tensors' bytes in file order). */
-function checksum(configJson: string, data: Iterable<Uint8Array>): string {
-  const hash = createHash('sha256').update(configJson).update('\0');
+/**
+ * SHA-256 of the configuration's JSON, a zero byte, the caller's metadata JSON, a zero byte, then
+ * the data section (the tensors' bytes in file order).
+ */
+function checksum(configJson: string, userJson: string, data: Iterable<Uint8Array>): string {
+  const hash = createHash('sha256').update(configJson).update('\0').update(userJson).update('\0');
   for (const bytes of data) hash.update(bytes);
   return hash.digest('hex');
 }
 
 /** The checkpoint file's bytes for a model of `config` whose layers are in `layers`. */
-export function encodeCheckpoint(config: AutoencoderConfig, layers: readonly LayerState[], packageVersion: string): Buffer {
+export function encodeCheckpoint(
+  config: AutoencoderConfig,
+  layers: readonly LayerState[],
+  packageVersion: string,
+  metadata: Readonly<Record<string, string>> = {},
+): Buffer {
   const tensors = new Map<string, TensorBytes>();
   for (const [name, spec] of layout(config))
     tensors.set(name, { dtype: spec.dtype, shape: spec.shape, bytes: bytesOf(fieldOf(layers[spec.layer], spec.field), spec.dtype) });
   const configJson = JSON.stringify(config);
-  const sha256 = checksum(configJson, [...tensors.values()].map((t) => t.bytes));
-  return encodeSafetensors({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, package: packageVersion, config: configJson, sha256 }, tensors);
+  const user = JSON.stringify(metadata);
+  const sha256 = checksum(configJson, user, [...tensors.values()].map((t) => t.bytes));
+  return encodeSafetensors({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, package: packageVersion, config: configJson, user, sha256 }, tensors);
 }
 
 /** The configuration stored in a header, checked as the constructor checks its options. */
@@ -134,8 +147,10 @@ function readHeader(source: string, prefix: Uint8Array, totalSize: number): { he
 }
 
 function contentsOf(source: string, data: Uint8Array, header: Header, config: AutoencoderConfig, specs: Map<string, TensorSpec>): CheckpointContents {
-  if (header.metadata.sha256 !== checksum(header.metadata.config, [data]))
-    throw formatError(source, 'the SHA-256 of the configuration and data does not match __metadata__.sha256 (the file is corrupt)');
+  const { config: configJson, user = '{}', sha256, package: packageVersion = 'unknown' } = header.metadata;
+  if (sha256 !== checksum(configJson, user, [data]))
+    throw formatError(source, 'the SHA-256 of the configuration, metadata and data does not match __metadata__.sha256 (the file is corrupt)');
+  const metadata = userMetadataOf(source, user);
   const layers = config.layers.map(() => ({ adam: {} }) as LayerState);
   for (const [name, spec] of specs) {
     const t = header.tensors.get(name)!;
@@ -157,7 +172,19 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
       default: state[spec.field] = new Float32Array(bytes.buffer);
     }
   }
-  return { config, layers };
+  return { config, layers, metadata, packageVersion };
+}
+
+function userMetadataOf(source: string, json: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw formatError(source, '__metadata__.user is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string'))
+    throw formatError(source, '__metadata__.user is not an object of strings');
+  return value as Record<string, string>;
 }
 
 /** Reads and checks a checkpoint held in memory. `source` names it in errors. */
