@@ -17,3 +17,27 @@ export type { Inference, Decoded, LayerState, ObjectiveGradient, CompletionGradi
 export { basisEntropy, type EntropyOptions } from './entropy';
 export { oneHot } from './labels';
 export type { CodedError } from './errors';
+export {
+  readIdx,
+  streamIdx,
+  readNpy,
+  streamNpy,
+  readCsv,
+  streamCsv,
+  Dataset,
+  mnist,
+  MNIST_TRAIN_ROWS,
+  type Tensor,
+  type Dtype,
+  type TensorData,
+  type Source,
+  type StreamOptions,
+  type CsvOptions,
+  type CsvStreamOptions,
+  type CsvBatch,
+  type DatasetInit,
+  type Rows,
+  type Batch,
+  type BatchOptions,
+  type FromTensorsOptions,
+} from './data';
