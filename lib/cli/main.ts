@@ -1,0 +1,130 @@
+/**
+ * The `indeependence` command line: `train` (the original program's online protocol), `evaluate`
+ * and `info`. {@link main} runs one command line and returns its exit status, so that tests (and
+ * embedders) can run it in-process; bin.ts is the executable around it.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { packageVersion } from '../package-info';
+import { evaluate } from './evaluate';
+import { info } from './info';
+import type { ProgressStream } from './progress';
+import { train, type RunContext, type TrainOptions } from './train';
+import { UsageError } from './usage-error';
+
+function integerIn(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max)
+      throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]`);
+    return value;
+  };
+}
+
+function numberIn(min: number, max: number, minExclusive = false) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max || (minExclusive && value === min))
+      throw new InvalidArgumentError(`expected a number in ${minExclusive ? '(' : '['}${min}, ${max}]`);
+    return value;
+  };
+}
+
+/** '400,250,150' (the original's spelling), also with brackets or spaces. */
+function layerList(text: string): number[] {
+  const parts = text.replace(/^\s*\[|\]\s*$/g, '').split(',');
+  const sizes = parts.map((part) => Number(part.trim()));
+  if (parts.some((part) => !/^\s*\d+\s*$/.test(part)) || sizes.some((k) => k < 1 || k > 1 << 20))
+    throw new InvalidArgumentError("expected code sizes separated by commas, e.g. '400,250,150'");
+  return sizes;
+}
+
+/** The original spelled some flags with underscores (--boot_skip); every such spelling means the hyphenated flag. */
+export function normaliseFlags(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const match = /^(--[a-z]+(?:_[a-z]+)+)(=.*)?$/.exec(arg);
+    return match ? match[1].replace(/_/g, '-') + (match[2] ?? '') : arg;
+  });
+}
+
+const STEPS = integerIn(0, 100_000_000);
+const ROWS = integerIn(0, 2 ** 32);
+
+function dataOptions(command: Command): Command {
+  return command
+    .option('--data <mnist|path>', 'the bundled MNIST, or a .csv, .npy or IDX file (optionally .gz)', 'mnist')
+    .option('--labels <path>', 'labels file (IDX or .npy) for --data images')
+    .option('--label-column <name|index>', "label column of a --data CSV (default 'label')");
+}
+
+function program(context: RunContext, done: (status: Promise<number>) => void): Command {
+  const root = new Command('indeependence')
+    .description('A stacked autoencoder that learns only from streaming statistics of its data.')
+    .version(packageVersion)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => context.stdout.write(s), writeErr: (s) => context.stderr.write(s) });
+
+  const trainCommand = root
+    .command('train')
+    .description("the original program's online protocol: bootstrap, then per row of the shuffled stream infer, score, collect and learn; a checkpoint every 100 rows")
+    .option('--layers <sizes>', "code sizes, bottom to top, e.g. '400,250,150'", layerList, [400, 250, 150])
+    .option('--load [checkpoint]', 'start from a checkpoint (default: --checkpoint) instead of bootstrapping; resumes its stream where it stopped', false)
+    .option('--coeff <alpha>', 'α of collect (moving-average significance)', numberIn(0, 1), 0.01)
+    .option('--eval <coefficient>', 'coefficient of the running error average', numberIn(0, 1), 0.01)
+    .option('--rate <rate>', 'Adam learning rate of learn and infer', numberIn(0, 1e6, true), 0.01)
+    .option('--skip <rows>', 'the stream is rows [skip, skip + limit), visited in a shuffled order', ROWS, 0)
+    .option('--limit <rows>', 'rows in the stream', ROWS, 1000)
+    .option('--boot-skip <rows>', 'first bootstrap row (default: --skip)', ROWS)
+    .option('--boot-limit <rows>', 'bootstrap rows: their mean is collected once with α 0.5; more than 1 also runs 10,000 learn steps', integerIn(1, 2 ** 32), 1)
+    .option('--infer <steps>', 'inference steps per row', STEPS, 100)
+    .option('--learn-steps <steps>', 'learn steps after each row', STEPS, 100)
+    .option('--checkpoint <path>', 'checkpoint file (default: <out>/model.safetensors)')
+    .option('--out <folder>', 'folder for the checkpoint, error curve, CSV and plots', 'indeependence-run')
+    .option('--seed <integer>', 'seed of the initial weights and of the stream order', integerIn(0, Number.MAX_SAFE_INTEGER), 1)
+    .addOption(new Option('--statistics <mode>', 'statistics of every layer').choices(['ema', 'cumulative']).default('ema'))
+    .option('--quiet', 'no progress output', false);
+  dataOptions(trainCommand).action((options: TrainOptions) => done(train(options, context)));
+
+  const evaluateCommand = root
+    .command('evaluate')
+    .description('accuracy and confusion matrix of a checkpoint on a row range, learning nothing')
+    .requiredOption('--checkpoint <path>', 'the checkpoint to evaluate')
+    .option('--skip <rows>', 'first row', ROWS, 60000)
+    .option('--limit <rows>', 'rows to evaluate', ROWS, 10000)
+    .option('--infer <steps>', 'inference steps per row', STEPS, 100)
+    .option('--batch <rows>', 'rows inferred together', integerIn(1, 65536), 256)
+    .option('--json', 'print the result as JSON', false);
+  dataOptions(evaluateCommand).action((options) => done(evaluate(options, context)));
+
+  root
+    .command('info')
+    .description("a checkpoint's configuration, counters and run metadata")
+    .argument('<checkpoint>', 'the checkpoint file')
+    .option('--json', 'print as JSON', false)
+    .action((file: string, options: { json: boolean }) => done(info(file, options.json, context)));
+  return root;
+}
+
+/** Runs one command line (without the node and script arguments); resolves to the exit status. */
+export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+  let status: Promise<number> = Promise.resolve(0);
+  const say = (stream: ProgressStream, line: string) => stream.write(`indeependence: ${line}\n`);
+  try {
+    const command = program(context, (s) => (status = s));
+    if (argv.length === 0) {
+      command.outputHelp();
+      return 2;
+    }
+    await command.parseAsync(normaliseFlags(argv), { from: 'user' });
+    return await status;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2; // commander has printed its one-line reason or the help
+    if (error instanceof UsageError) {
+      say(context.stderr, error.message);
+      return 2;
+    }
+    say(context.stderr, (error as Error).message ?? String(error));
+    if (process.env.INDEE_DEBUG) context.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * `indeependence train`: the original program's online protocol (ALGORITHM.md, "The original
+ * program's online protocol"). Bootstrap, then for each row of the shuffled stream: infer its
+ * label, update the running error, collect it, learn; a checkpoint every 100 rows and at the end.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+import { Autoencoder } from '../model';
+import type { StatisticsMode } from '../config';
+import type { Dataset } from '../data';
+import { loadDataset, type DataOptions } from './dataset-option';
+import { Progress, formatDuration, type ProgressStream } from './progress';
+import { readRecords, writeRunOutputs, type RowRecord, type Sample } from './run-outputs';
+import { UsageError } from './usage-error';
+
+export interface TrainOptions extends DataOptions {
+  layers: number[];
+  /** Resume from a checkpoint: true for --checkpoint's file, or a path. */
+  load: boolean | string;
+  coeff: number;
+  eval: number;
+  rate: number;
+  skip: number;
+  limit: number;
+  bootSkip?: number;
+  bootLimit: number;
+  infer: number;
+  learnSteps: number;
+  checkpoint?: string;
+  out: string;
+  seed: number;
+  statistics: StatisticsMode;
+  quiet: boolean;
+}
+
+/** Where the streams of a run go, and how it learns that it should stop (Ctrl-C). */
+export interface RunContext {
+  stdout: ProgressStream;
+  stderr: ProgressStream;
+  /** Resolves (or is already resolved) once the user asked the run to stop. */
+  interrupted: () => boolean;
+}
+
+/** Rows between checkpoints, as in the original. */
+const SAVE_EVERY = 100;
+/** Bootstrap α and learn steps of the original. */
+const BOOT_ALPHA = 0.5;
+const BOOT_STEPS = 10_000;
+/** Recent rows shown beside their reconstructions. */
+const SAMPLES = 16;
+
+/** The stream a run walks: checkpoints made on the same stream can resume it. */
+interface StreamIdentity {
+  data: string;
+  skip: number;
+  limit: number;
+  seed: number;
+}
+
+function identity(o: TrainOptions): StreamIdentity {
+  return { data: o.data === 'mnist' ? 'mnist' : path.resolve(o.data), skip: o.skip, limit: o.limit, seed: o.seed };
+}
+
+function checkRange(dataset: Dataset, flag: string, start: number, count: number): void {
+  if (start + count > dataset.rows)
+    throw new UsageError(`${flag}: rows [${start}, ${start + count}) are past the end of the data (${dataset.rows} rows)`);
+}
+
+/** Collects the mean input and mean label of the bootstrap rows once with α = 0.5; learns 10,000 steps when there are several. */
+async function bootstrap(model: Autoencoder, dataset: Dataset, o: TrainOptions, log: (line: string) => void): Promise<void> {
+  const start = o.bootSkip ?? o.skip;
+  checkRange(dataset, '--boot-skip/--boot-limit', start, o.bootLimit);
+  const rows = dataset.range(start, start + o.bootLimit);
+  const y = rows.y();
+  const meanX = new Float32Array(rows.inputSize), meanY = new Float32Array(rows.classes);
+  for (let r = 0; r < rows.rows; ++r) {
+    for (let i = 0; i < rows.inputSize; ++i) meanX[i] += rows.x[r * rows.inputSize + i] / rows.rows;
+    for (let i = 0; i < rows.classes; ++i) meanY[i] += y[r * rows.classes + i] / rows.rows;
+  }
+  await model.collectAsync(meanX, meanY, { alpha: BOOT_ALPHA });
+  if (o.bootLimit > 1) {
+    log(`bootstrap: the mean of rows [${start}, ${start + o.bootLimit}), ${BOOT_STEPS} learn steps`);
+    await model.learnAsync({ steps: BOOT_STEPS });
+  }
+}
+
+function title(o: TrainOptions): string {
+  return `layers [${o.layers.join(',')}] ${o.statistics}, coeff ${o.coeff}, eval ${o.eval}, rate ${o.rate}, ` +
+    `rows ${o.skip}+${o.limit}, infer ${o.infer}, learn ${o.learnSteps}, seed ${o.seed}`;
+}
+
+/** Runs the protocol; returns the exit status (0 done, 130 stopped by the user after saving). */
+export async function train(o: TrainOptions, context: RunContext): Promise<number> {
+  const log = (line: string) => (o.quiet ? undefined : context.stdout.write(`${line}\n`));
+  const dataset = await loadDataset(o);
+  if (dataset.classes === 0) throw new UsageError('the data has no labels: train needs a label per row');
+  checkRange(dataset, '--skip/--limit', o.skip, o.limit);
+  await fs.mkdir(o.out, { recursive: true });
+  const checkpoint = o.checkpoint ?? path.join(o.out, 'model.safetensors');
+  const stream = identity(o);
+
+  let model: Autoencoder;
+  let first = 0, error = 1.0;
+  let records: RowRecord[] = [];
+  if (o.load !== false) {
+    const file = typeof o.load === 'string' ? o.load : checkpoint;
+    const info = await Autoencoder.inspect(file);
+    model = await Autoencoder.load(file);
+    if (model.config.inputSize !== dataset.inputSize || model.config.labelSize !== dataset.classes)
+      throw new UsageError(`${file} is a model of ${model.config.inputSize} inputs and ${model.config.labelSize} labels; the data has ${dataset.inputSize} and ${dataset.classes}`);
+    const run = info.metadata.run === undefined ? undefined : (JSON.parse(info.metadata.run) as { stream: StreamIdentity; rowsDone: number; error: number });
+    if (run !== undefined && JSON.stringify(run.stream) === JSON.stringify(stream)) {
+      first = run.rowsDone;
+      error = run.error;
+      records = (await readRecords(o.out, first, model.depth)) ?? [];
+      log(`resuming ${file} at row ${first} of ${o.limit}, running error ${error.toFixed(3)}` +
+        (records.length === first ? '' : ` (no earlier rows.csv in ${o.out}: the curve starts here)`));
+    } else {
+      log(`loaded ${file}; starting the stream from its first row`);
+    }
+  } else {
+    model = new Autoencoder({ inputSize: dataset.inputSize, labelSize: dataset.classes, layers: o.layers, rate: o.rate, statistics: o.statistics, seed: o.seed });
+    await bootstrap(model, dataset, o, log);
+  }
+
+  const order = dataset.range(o.skip, o.skip + o.limit).shuffle(o.seed);
+  const samples: Sample[] = [];
+  const save = async () => {
+    const rowsDone = records.length > 0 ? records[records.length - 1].row + 1 : first;
+    await model.save(checkpoint, { metadata: { run: JSON.stringify({ stream, rowsDone, error }), command: title(o) } });
+    await writeRunOutputs(o.out, title(o), records, samples, model.depth);
+  };
+
+  const progress = new Progress(o.quiet ? { write: () => true } : context.stdout, o.limit, first);
+  const started = performance.now();
+  let row = first;
+  for (; row < o.limit && !context.interrupted(); ++row) {
+    const index = o.skip + order[row];
+    const { x, y, labels } = dataset.take([index]);
+    const result = await model.inferAsync(x, { steps: o.infer });
+    const label = labels![0], prediction = result.labels[0];
+    error = (1 - o.eval) * error + o.eval * (prediction === label ? 0 : 1);
+    await model.collectAsync(x, y, { alpha: o.coeff });
+    const objectives = Array.from(await model.learnAsync({ steps: o.learnSteps }));
+    records.push({ row, index, label, prediction, error, objectives });
+    samples.push({ x, reconstruction: result.reconstruction, label, prediction });
+    if (samples.length > SAMPLES) samples.shift();
+    progress.update(row + 1, error);
+    if ((row + 1) % SAVE_EVERY === 0) await save();
+  }
+  progress.finish();
+  await save();
+  const seconds = (performance.now() - started) / 1000;
+  const stopped = row < o.limit;
+  log(`${stopped ? 'stopped' : 'done'}: ${row} of ${o.limit} rows, running error ${error.toFixed(3)}, ` +
+    `${formatDuration(seconds)} (${((row - first) / Math.max(seconds, 1e-9)).toFixed(2)} rows/s); checkpoint ${checkpoint}, outputs in ${o.out}` +
+    (stopped ? '; resume with --load' : ''));
+  model.dispose();
+  return stopped ? 130 : 0;
+}

@@ -1,0 +1,177 @@
+/** The command line: the original protocol end to end, its files, resume, Ctrl-C, and clean usage errors. */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { Autoencoder, mnist } from '../lib';
+import { main, normaliseFlags } from '../lib/cli/main';
+import { decodePng } from './png-decode';
+
+let folder: string;
+beforeAll(() => {
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'indee-cli-'));
+});
+afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+/** Runs one command line in-process, capturing its output; `stopAfter` rows simulates Ctrl-C. */
+async function run(args: string[], stopAfter = Infinity) {
+  let stdout = '', stderr = '', checks = 0;
+  const status = await main(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    interrupted: () => checks++ >= stopAfter,
+  });
+  return { status, stdout, stderr };
+}
+
+const small = (out: string) => ['train', '--layers', '6,4', '--skip', '20000', '--limit', '40', '--infer', '5', '--learn-steps', '3', '--out', out];
+
+test('train runs the protocol and writes the curve, the CSV, both plots and a checkpoint', async () => {
+  const out = path.join(folder, 'full');
+  const { status, stdout, stderr } = await run([...small(out), '--boot_limit', '3']);
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  expect(stdout).toMatch(/bootstrap: the mean of rows \[20000, 20003\), 10000 learn steps/);
+  expect(stdout).toMatch(/done: 40 of 40 rows, running error 0\.\d{3}/);
+
+  const curve = fs.readFileSync(path.join(out, 'error.txt'), 'utf8').trim().split('\n').map(Number);
+  expect(curve).toHaveLength(40);
+  const csv = fs.readFileSync(path.join(out, 'rows.csv'), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('row,index,label,prediction,running_error,objective_0,objective_1');
+  const rows = csv.slice(1).map((line) => line.split(',').map(Number));
+  expect(rows).toHaveLength(40);
+  // The running error is the original's: err ← 0.99·err + 0.01·[wrong], from 1.0.
+  let error = 1;
+  const data = await mnist();
+  rows.forEach(([row, index, label, prediction, running], i) => {
+    expect(row).toBe(i);
+    expect(label).toBe(data.labels![index]);
+    error = 0.99 * error + 0.01 * (label === prediction ? 0 : 1);
+    expect(running).toBeCloseTo(error, 12);
+    expect(curve[i]).toBe(running);
+  });
+  // Every row of [skip, skip + limit) once, in a shuffled order.
+  const indices = rows.map((r) => r[1]);
+  expect([...indices].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => 20000 + i));
+  expect(indices).not.toEqual([...indices].sort((a, b) => a - b));
+
+  for (const [file, minWidth] of [['error.png', 600], ['reconstructions.png', 200]] as const) {
+    const image = decodePng(fs.readFileSync(path.join(out, file)));
+    expect(image.width).toBeGreaterThanOrEqual(minWidth);
+    expect(image.height).toBeGreaterThan(100);
+  }
+  const info = await Autoencoder.inspect(path.join(out, 'model.safetensors'));
+  expect(JSON.parse(info.metadata.run)).toMatchObject({ rowsDone: 40, error: rows[39][4] });
+  expect(info.layers.map((l) => l.rows)).toEqual([41, 41]); // the bootstrap rows' mean, then 40 rows
+  expect(info.layers.map((l) => l.adamSteps)).toEqual([10120, 10120]); // 10,000 bootstrap steps, then 3 per row
+  expect(info.config.layers).toEqual([6, 4]);
+});
+
+test('a run stopped midway and resumed with --load ends exactly where an uninterrupted run ends', async () => {
+  const once = path.join(folder, 'once'), twice = path.join(folder, 'twice');
+  expect((await run(small(once))).status).toBe(0);
+  const stopped = await run(small(twice), 13);
+  expect(stopped.status).toBe(130);
+  expect(stopped.stdout).toMatch(/stopped: 13 of 40 rows.*resume with --load/);
+  expect(fs.readFileSync(path.join(twice, 'error.txt'), 'utf8').trim().split('\n')).toHaveLength(13);
+  const resumed = await run([...small(twice), '--load']);
+  expect(resumed.status).toBe(0);
+  expect(resumed.stdout).toMatch(/resuming .* at row 13 of 40/);
+  for (const file of ['rows.csv', 'error.txt', 'model.safetensors'])
+    expect(fs.readFileSync(path.join(twice, file)).equals(fs.readFileSync(path.join(once, file)))).toBe(true);
+});
+
+test('evaluate reports the accuracy and confusion matrix that infer gives, and info the counters', async () => {
+  const out = path.join(folder, 'full');
+  const checkpoint = path.join(out, 'model.safetensors');
+  const { status, stdout } = await run(['evaluate', '--checkpoint', checkpoint, '--skip', '60000', '--limit', '50', '--infer', '0', '--batch', '16', '--json']);
+  expect(status).toBe(0);
+  const result = JSON.parse(stdout);
+  const model = await Autoencoder.load(checkpoint);
+  const data = (await mnist()).range(60000, 60050);
+  const labels = model.infer(data.x, { steps: 0 }).labels;
+  const correct = labels.filter((p, r) => p === data.labels![r]).length;
+  expect(result).toMatchObject({ rows: 50, correct, accuracy: correct / 50 });
+  expect(result.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(50);
+  expect(result.confusion.map((row: number[], label: number) => row[label]).reduce((a: number, b: number) => a + b, 0)).toBe(correct);
+
+  const text = await run(['evaluate', '--checkpoint', checkpoint, '--skip', '60000', '--limit', '50', '--infer', '0']);
+  expect(text.stdout).toMatch(new RegExp(`accuracy ${((100 * correct) / 50).toFixed(2)}% \\(${correct} of 50 rows`));
+  const info = await run(['info', checkpoint]);
+  expect(info.stdout).toMatch(/layers \[6, 4\]/);
+  expect(info.stdout).toMatch(/layer 0: 794 → 6, 41 rows collected, 10120 optimiser steps/);
+});
+
+test('train reads a CSV of the user\'s own', async () => {
+  const csv = path.join(folder, 'own.csv');
+  const lines = ['a,b,c,d,label'];
+  for (let r = 0; r < 30; ++r) lines.push(`${r % 3},${(r * 7) % 5},0.5,${r / 30},${r % 3}`);
+  fs.writeFileSync(csv, lines.join('\n'));
+  const out = path.join(folder, 'own');
+  const { status, stderr } = await run(['train', '--data', csv, '--layers', '3', '--limit', '30', '--infer', '3', '--learn-steps', '2', '--out', out, '--quiet']);
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  const info = await Autoencoder.inspect(path.join(out, 'model.safetensors'));
+  expect([info.config.inputSize, info.config.labelSize]).toEqual([4, 3]);
+});
+
+describe('usage errors exit with status 2 and one line, no stack', () => {
+  test.each([
+    [['train', '--rate', 'abc'], /--rate.*'abc' is invalid.*expected a number/],
+    [['train', '--layers', '400,x'], /--layers.*expected code sizes/],
+    [['train', '--statistics', 'median'], /--statistics.*median.*Allowed choices are ema, cumulative/],
+    [['train', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['train', '--skip', '69990', '--limit', '100', '--quiet', '--out', '/tmp/indee-never'], /rows \[69990, 70090\) are past the end of the data \(70000 rows\)/],
+    [['evaluate'], /required option '--checkpoint <path>' not specified/],
+    [['train', '--data', 'pixels.bin'], /cannot tell the format/],
+    [['launch'], /unknown command 'launch'/],
+  ])('%j', async (args, reason) => {
+    const { status, stdout, stderr } = await run(args as string[]);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(reason);
+  });
+
+  test('a file that is not a checkpoint exits with status 1 and names it', async () => {
+    const file = path.join(folder, 'not-a-checkpoint');
+    fs.writeFileSync(file, 'hello');
+    const { status, stderr } = await run(['info', file]);
+    expect(status).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^indeependence: .*${file}.*8-byte header length`))]);
+  });
+});
+
+test('--help of every command lists its flags; the original underscore spellings are accepted', async () => {
+  for (const command of ['train', 'evaluate', 'info']) {
+    const { status, stdout } = await run([command, '--help']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(new RegExp(`Usage: indeependence ${command}`));
+  }
+  const train = (await run(['train', '--help'])).stdout;
+  for (const flag of ['--layers', '--load', '--coeff', '--eval', '--rate', '--skip', '--limit', '--boot-skip', '--boot-limit', '--infer', '--learn-steps', '--checkpoint', '--out', '--seed', '--statistics', '--data', '--quiet'])
+    expect(train).toContain(flag);
+  expect(normaliseFlags(['--boot_skip', '5', '--boot_limit=3', '--learn_steps', 'x_y', '-x'])).toEqual(['--boot-skip', '5', '--boot-limit=3', '--learn-steps', 'x_y', '-x']);
+});
+
+test('Ctrl-C (SIGINT) stops the real executable after saving a checkpoint it can resume from', async () => {
+  const out = path.join(folder, 'sigint');
+  const bin = path.join(__dirname, '..', 'dist', 'cli', 'bin.js');
+  const child = spawn(process.execPath, [bin, 'train', '--layers', '4', '--limit', '60000', '--infer', '1', '--learn-steps', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/rows 100\/60000/.test(stdout)) resolve();
+    }),
+  );
+  child.kill('SIGINT');
+  const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  expect(status).toBe(130);
+  expect(stderr).toMatch(/stopping after this row and saving a checkpoint/);
+  expect(stdout).toMatch(/stopped: \d+ of 60000 rows/);
+  const info = await Autoencoder.inspect(path.join(out, 'model.safetensors'));
+  const { rowsDone } = JSON.parse(info.metadata.run);
+  expect(rowsDone).toBeGreaterThanOrEqual(100);
+  expect(fs.readFileSync(path.join(out, 'error.txt'), 'utf8').trim().split('\n')).toHaveLength(rowsDone);
+});
