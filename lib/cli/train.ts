@@ -132,6 +132,7 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
     await writeRunOutputs(o.out, title(o), records, samples, model.depth);
   };
 
+  log(`train: ${title(o)}; ${o.data === 'mnist' ? 'MNIST' : o.data}, ${dataset.rows} rows; checkpoint ${checkpoint}`);
   const progress = new Progress(o.quiet ? { write: () => true } : context.stdout, o.limit, first);
   const started = performance.now();
   let row = first;
