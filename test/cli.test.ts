@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import { Autoencoder, mnist } from '../lib';
 import { main, normaliseFlags } from '../lib/cli/main';
+import { Progress } from '../lib/cli/progress';
 import { decodePng } from './png-decode';
 
 let folder: string;
@@ -174,4 +175,22 @@ test('Ctrl-C (SIGINT) stops the real executable after saving a checkpoint it can
   const { rowsDone } = JSON.parse(info.metadata.run);
   expect(rowsDone).toBeGreaterThanOrEqual(100);
   expect(fs.readFileSync(path.join(out, 'error.txt'), 'utf8').trim().split('\n')).toHaveLength(rowsDone);
+});
+
+test('on a terminal the progress is one line redrawn in place; elsewhere a line per 100 rows', () => {
+  let tty = '', log = '';
+  const terminal = new Progress({ write: (s: string) => (tty += s), isTTY: true, columns: 100 }, 200, 0);
+  const plain = new Progress({ write: (s: string) => (log += s) }, 200, 0);
+  for (let done = 1; done <= 200; ++done) {
+    terminal.update(done, 0.5);
+    plain.update(done, 0.5);
+  }
+  terminal.finish();
+  expect(tty.startsWith('\r[')).toBe(true);
+  expect(tty).toMatch(/\r\[#{30}\] rows 200\/200 .* running error 0\.500\x1b\[K\n$/);
+  expect(tty.split('\n')).toHaveLength(2); // one line, redrawn, then ended
+  expect(log.trim().split('\n').map((line) => line.replace(/ {2}.*running/, ' running'))).toEqual([
+    'rows 100/200 running error 0.500',
+    'rows 200/200 running error 0.500',
+  ]);
 });

@@ -1,3 +1,5 @@
+const os = require('node:os');
+const path = require('node:path');
 const { Autoencoder, oneHot } = require('indeependence');
 
 // Three classes of noisy 16-pixel "images", with their labels.
@@ -22,7 +24,14 @@ async function main() {
   const predicted = model.classify(test.x, { steps: 100 }); // complete [x, ?] → label
   const correct = test.labels.filter((label, r) => predicted[r] === label).length;
   console.log(`objective ${objective[0].toFixed(3)}, accuracy ${(correct / test.labels.length).toFixed(3)}`);
+
+  const file = path.join(os.tmpdir(), 'indeependence-example.safetensors');
+  await model.save(file); // atomic; any safetensors reader opens it
+  const again = await Autoencoder.load(file); // checked before trusted; continues bit for bit
+  const same = again.classify(test.x, { steps: 100 }).every((label, r) => label === predicted[r]);
+  console.log(`reloaded model agrees: ${same}`);
   model.dispose();
+  again.dispose();
 }
 
 main();
