@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 
+import { rangeError } from './errors';
 import { packageRoot } from './package-info';
 import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
 
@@ -47,6 +48,8 @@ export interface NativeConfig {
 
 interface NativeBinding {
   NativeModel: new (config: NativeConfig) => NativeModel;
+  setThreads(count: number): void;
+  threads(): number;
 }
 
 let cached: NativeBinding | undefined;
@@ -54,10 +57,10 @@ let cached: NativeBinding | undefined;
 export function binding(): NativeBinding {
   if (cached) return cached;
   const explicit = process.env.INDEEPENDENCE_BINARY;
+  let loaded: NativeBinding;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cached = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(packageRoot)) as NativeBinding;
-    return cached;
+    loaded = (explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(packageRoot)) as NativeBinding;
   } catch (cause) {
     const tried = explicit
       ? `the file named by INDEEPENDENCE_BINARY (${path.resolve(explicit)})`
@@ -75,4 +78,17 @@ export function binding(): NativeBinding {
       { code: 'ERR_INDEE_BINARY' },
     );
   }
+  applyThreadsVariable(loaded);
+  cached = loaded;
+  return cached;
+}
+
+/** INDEEPENDENCE_THREADS, when set, is the BLAS thread count from the start. */
+function applyThreadsVariable(native: NativeBinding): void {
+  const value = process.env.INDEEPENDENCE_THREADS;
+  if (value === undefined || value === '') return;
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > 1024)
+    throw rangeError('the environment variable INDEEPENDENCE_THREADS', 'an integer in [1, 1024]', value);
+  native.setThreads(count);
 }

@@ -15,6 +15,7 @@ export {
 } from './model';
 export type { Inference, Decoded, LayerState, ObjectiveGradient, CompletionGradient } from './types';
 export { basisEntropy, type EntropyOptions } from './entropy';
+export { setThreads, threads } from './threads';
 export { oneHot } from './labels';
 export type { CodedError } from './errors';
 export {

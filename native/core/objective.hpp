@@ -21,7 +21,7 @@ class TraceObjective {
  private:
   std::size_t d_, k_;
   std::vector<float> P_;  // C W        (d x k)
-  std::vector<float> S_;  // Wᵀ W       (k x k)
+  std::vector<float> S_;  // Wᵀ W (k x k); turned into 2WᵀW - 4I for the gradient once f is read
   std::vector<float> T_;  // Wᵀ C W     (k x k)
 };
 

@@ -53,3 +53,15 @@ void symmetrize_from_lower(std::size_t n, float* s) {
 }
 
 }  // namespace indee::blas
+
+namespace indee::blas {
+
+void set_threads(std::size_t count) {
+  require(count >= 1 && count <= 1024, ErrorCode::OutOfRange,
+          "threads must be an integer in [1, 1024], got " + std::to_string(count));
+  openblas_set_num_threads(static_cast<int>(count));
+}
+
+std::size_t threads() { return static_cast<std::size_t>(openblas_get_num_threads()); }
+
+}  // namespace indee::blas

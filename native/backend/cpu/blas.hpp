@@ -26,3 +26,12 @@ void syr(std::size_t n, float alpha, const float* x, float* s);
 void symmetrize_from_lower(std::size_t n, float* s);
 
 }  // namespace indee::blas
+
+namespace indee::blas {
+
+// The threads BLAS uses, process-wide (OpenBLAS keeps one pool per process). OpenBLAS starts with
+// one per core, or OPENBLAS_NUM_THREADS when set.
+void set_threads(std::size_t count);
+std::size_t threads();
+
+}  // namespace indee::blas
