@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
-import { Dataset, MNIST_TRAIN_ROWS, mnist, readCsv, readIdx, readNpy, streamCsv, streamIdx, streamNpy, type Tensor } from '../lib/data';
+import { Dataset, MNIST_TRAIN_ROWS, mnist, readCsv, readIdx, readNpy, streamCsv, streamIdx, streamNpy, type Tensor, type TensorData } from '../lib/data';
 
 let dir: string;
 beforeAll(() => {
@@ -42,8 +42,13 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-function concatData(tensors: Tensor[]): number[] {
-  return tensors.flatMap((t) => Array.from(t.data));
+/** A tensor's elements as a plain array: numbers, or bigints for int64. */
+function elements(data: TensorData): (number | bigint)[] {
+  return Array.from<number | bigint>(data);
+}
+
+function concatData(tensors: Tensor[]): (number | bigint)[] {
+  return tensors.flatMap((t) => elements(t.data));
 }
 
 // ---------------------------------------------------------------------------------------------- IDX
@@ -94,7 +99,7 @@ describe('readIdx / streamIdx', () => {
       expect(t.dtype).toBe(dtype);
       expect(t.shape).toEqual(shape);
       expect(t.data.constructor.name).toBe({ uint8: 'Uint8Array', int8: 'Int8Array', int16: 'Int16Array', int32: 'Int32Array', float32: 'Float32Array', float64: 'Float64Array' }[dtype]);
-      expect(Array.from(t.data)).toEqual(values.map((v) => (dtype === 'float32' ? Math.fround(v) : v)));
+      expect(elements(t.data)).toEqual(values.map((v) => (dtype === 'float32' ? Math.fround(v) : v)));
     }
   });
 
@@ -109,7 +114,7 @@ describe('readIdx / streamIdx', () => {
         [3, 2, 3],
         [1, 2, 3],
       ]);
-      expect(concatData(batches)).toEqual(Array.from((await readIdx(file)).data));
+      expect(concatData(batches)).toEqual(elements((await readIdx(file)).data));
       expect(concatData(batches)).toEqual(values);
     }
     const floats = idx('float32', [5, 2], range(10, (i) => i / 4));
@@ -121,7 +126,7 @@ describe('readIdx / streamIdx', () => {
   test('a stream stopped early releases its file and reports nothing', async () => {
     const file = write('early.idx.gz', zlib.gzipSync(idx('uint8', [100, 4], range(400, (i) => i % 256))));
     for await (const batch of streamIdx(file, { rows: 10 })) {
-      expect(Array.from(batch.data.subarray(0, 4))).toEqual([0, 1, 2, 3]);
+      expect(elements(batch.data.subarray(0, 4))).toEqual([0, 1, 2, 3]);
       break;
     }
   });
@@ -214,6 +219,12 @@ function bytesOf(values: number[], size: 4 | 8, littleEndian = true): Buffer {
   return out;
 }
 
+function i8(values: bigint[], littleEndian = true): Buffer {
+  const out = Buffer.alloc(values.length * 8);
+  values.forEach((v, i) => (littleEndian ? out.writeBigInt64LE(v, 8 * i) : out.writeBigInt64BE(v, 8 * i)));
+  return out;
+}
+
 const dict = (descr: string, shape: string, fortran = 'False') => `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
 
 describe('readNpy / streamNpy', () => {
@@ -239,6 +250,36 @@ describe('readNpy / streamNpy', () => {
     expect(f).toEqual({ dtype: 'int16', shape: [3, 1], data: Int16Array.from([1, -1, -32768]) });
   });
 
+  test("int64, NumPy's default integer type: <i8 and >i8 into a BigInt64Array, whole and streamed, and into Dataset labels", async () => {
+    // Values that need all 64 bits, so that a wrong byte order or a 32-bit read cannot pass.
+    const wide = [5n, 0n, -1n, -(2n ** 40n) - 3n, 2n ** 62n + 1n, -(2n ** 63n)];
+    for (const [descr, littleEndian] of [
+      ['<i8', true],
+      ['>i8', false],
+    ] as const) {
+      const tag = littleEndian ? 'le' : 'be';
+      const t = await readNpy(npy(dict(descr, '(2, 3)'), i8(wide, littleEndian)));
+      expect(t.dtype).toBe('int64');
+      expect(t.shape).toEqual([2, 3]);
+      expect(t.data).toBeInstanceOf(BigInt64Array);
+      expect(elements(t.data)).toEqual(wide);
+      const gz = write(`wide-${tag}.npy.gz`, zlib.gzipSync(npy(dict(descr, '(6,)'), i8(wide, littleEndian))));
+      const batches = await collect(streamNpy(gz, { rows: 4 }));
+      expect(batches.map((b) => [b.dtype, ...b.shape])).toEqual([
+        ['int64', 4],
+        ['int64', 2],
+      ]);
+      expect(concatData(batches)).toEqual(wide);
+
+      // Labels as np.save('labels.npy', np.array([5, 0, 4])) writes them, next to float32 images.
+      const labels = await readNpy(write(`labels-${tag}.npy`, npy(dict(descr, '(3,)'), i8([5n, 0n, 4n], littleEndian))));
+      const images = await readNpy(npy(dict('<f4', '(3, 2)'), bytesOf(f4, 4)));
+      const d = Dataset.fromTensors(images, labels);
+      expect(d.labels).toEqual(Int32Array.from([5, 0, 4]));
+      expect([d.rows, d.inputSize, d.classes]).toEqual([3, 2, 6]);
+    }
+  });
+
   test('streaming equals reading whole, plain and gzip', async () => {
     const values = range(5 * 3, (i) => i * 0.25);
     const bytes = npy(dict('<f8', '(5, 3)'), bytesOf(values, 8), 2);
@@ -250,7 +291,7 @@ describe('readNpy / streamNpy', () => {
         [1, 3],
       ]);
       expect(concatData(batches)).toEqual(values);
-      expect(concatData(batches)).toEqual(Array.from((await readNpy(source)).data));
+      expect(concatData(batches)).toEqual(elements((await readNpy(source)).data));
     }
     await rejectsFormat(collect(streamNpy(npy(dict('<f8', '()'), bytesOf([1], 8)), { rows: 1 })), 'buffer', /0-d array/);
   });
@@ -286,8 +327,9 @@ describe('readNpy / streamNpy', () => {
       const version = Buffer.from(good);
       version[6] = 4;
       await rejectsFormat(readNpy(write('version.npy', version)), 'version.npy', /unsupported .npy version 4.0/);
-      for (const descr of ['<i8', '<c8', '|b1', '<u1x', 'f4', '|f4'])
-        await rejectsFormat(readNpy(write('dtype.npy', npy(dict(descr, '(6,)'), Buffer.alloc(48)))), 'dtype.npy', new RegExp(`unsupported dtype '${descr}'`));
+      for (const descr of ['<u8', '>u8', '|i8', '<c8', '|b1', '<u1x', 'f4', '|f4'])
+        await rejectsFormat(readNpy(write('dtype.npy', npy(dict(descr, '(6,)'), Buffer.alloc(48)))), 'dtype.npy', new RegExp(`unsupported dtype '${descr}'.*<i4, <i8,`));
+      await rejectsFormat(readNpy(npy(dict('<u8', '(6,)'), Buffer.alloc(48))), 'buffer', /for uint64 data save a\.astype\(np\.int64\)/);
       await rejectsFormat(readNpy(npy(`{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,)}`, Buffer.alloc(24))), 'buffer', /unsupported dtype.*structured/);
       await rejectsFormat(readNpy(write('fortran.npy', npy(dict('<f4', '(2, 3)', 'True'), bytesOf(f4, 4)))), 'fortran.npy', /fortran_order is True/);
     });
@@ -344,6 +386,24 @@ describe('readCsv / streamCsv', () => {
     expect(Array.from((await readCsv(write('quoted.csv', '"x","y"\n"1",2\n'), { label: 'y' })).x)).toEqual([1]);
   });
 
+  test('RFC 4180 quotes: a delimiter inside quotes does not split, "" is one quote, quoted numbers are numbers', async () => {
+    const head = '"a,b",label,"say ""hi"""\n';
+    const d = await readCsv(write('rfc.csv', `${head}"2.5",1, "-3" \n4,"0","5"\n`), { label: 'label' });
+    expect(Array.from(d.x)).toEqual([2.5, -3, 4, 5]);
+    expect(Array.from(d.labels!)).toEqual([1, 0]);
+    // The unescaped header name is the column's exact name: it selects the label column.
+    const byEscaped = await readCsv(write('rfc2.csv', `${head}1,2,3\n`), { label: 'say "hi"' });
+    expect([Array.from(byEscaped.x), Array.from(byEscaped.labels!)]).toEqual([[1, 2], [3]]);
+    await rejectsFormat(readCsv(write('rfc3.csv', `${head}1,2,3\n`), { label: 'b' }), 'rfc3.csv', /no column named 'b' in the header \(a,b, label, say "hi"\)/);
+    // A quoted delimiter is part of its field: "1,5" is one field that is not a number, not two fields.
+    await rejectsFormat(readCsv(write('comma.csv', `${head}"1,5",0,2\n`), { label: 'label' }), 'comma.csv', /line 2, column 1 \('a,b'\): not a number: '1,5'/);
+    // A blank delimiter still splits next to quotes and blanks; quoted text keeps its inner blanks.
+    const tabs = await readCsv(Buffer.from('"x\ty"\t "z"\n 1\t"2" \n'), { delimiter: '\t', label: 'x\ty' });
+    expect([Array.from(tabs.x), Array.from(tabs.labels!)]).toEqual([[2], [1]]);
+    await rejectsFormat(readCsv(Buffer.from('1\t\t2\n'), { delimiter: '\t', header: false }), 'buffer', /line 1, column 2: not a number: ''/);
+    await rejectsFormat(readCsv(Buffer.from('a,b\n1," 2"\n')), 'buffer', /line 2, column 2 \('b'\): not a number: ' 2'/);
+  });
+
   test('streaming gives batches of the asked rows equal to reading whole', async () => {
     const lines = range(7, (r) => `${r % 3},${r},${r * 0.5}`);
     const file = write('stream.csv', `c,x1,x2\n${lines.join('\n')}\n`);
@@ -374,6 +434,17 @@ describe('readCsv / streamCsv', () => {
       await rejectsFormat(readCsv(write('inf.csv', '1,1e39\n')), 'inf.csv', /line 1, column 2: '1e39' is outside the float32 range/);
       await rejectsFormat(readCsv(write('frac.csv', 'y,a\n1,2\n1.5,3\n'), { label: 'y' }), 'frac.csv', /line 3, column 1 \('y'\): a label must be an integer ≥ 0; got '1.5'/);
       await rejectsFormat(readCsv(write('neg.csv', '1,2\n-1,3\n'), { label: 0 }), 'neg.csv', /line 2, column 1: a label must be an integer ≥ 0; got '-1'/);
+    });
+
+    test('an unterminated quote, a quoted field spanning lines, text after a closing quote', async () => {
+      await rejectsFormat(readCsv(write('open.csv', 'a,b\n1,"2\n')), 'open.csv', /line 2, column 2: unterminated quote \(opened at character 3\)/);
+      await rejectsFormat(readCsv(write('open2.csv', 'a,b\n1,"2""\n')), 'open2.csv', /line 2, column 2: unterminated quote/);
+      await rejectsFormat(
+        collect(streamCsv(write('span.csv', 'x,"two\nlines",y\n1,2,3\n'), { rows: 1 })),
+        'span.csv',
+        /line 1, column 2: unterminated quote \(opened at character 3\).*line breaks inside quotes are not supported/,
+      );
+      await rejectsFormat(readCsv(write('after.csv', '"a"x,b\n1,2\n')), 'after.csv', /line 1, column 1: unexpected text after the closing quote at character 3: 'x'/);
     });
 
     test('an unknown label column, an index out of range, a name without a header', async () => {
@@ -491,6 +562,27 @@ describe('Dataset', () => {
     ]);
     expect(() => data.batches({ size: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => data.batches({ size: 1, order: [0, 9] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+
+  test('fromTensors: int64 images through Number(), int64 labels narrowed to int32 or refused by index', () => {
+    const images: Tensor = { dtype: 'int64', shape: [3, 1], data: BigInt64Array.from([3n, -7n, 2n ** 40n]) };
+    const labels = (values: bigint[]): Tensor => ({ dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values) });
+    const d = Dataset.fromTensors(images, labels([2n, 0n, 2n ** 31n - 1n]));
+    expect(Array.from(d.x)).toEqual([3, -7, 2 ** 40]);
+    expect(Array.from(d.labels!)).toEqual([2, 0, 2 ** 31 - 1]);
+    expect(d.classes).toBe(2 ** 31);
+    expect(Array.from(Dataset.fromTensors(images, undefined, { scale: 0.5 }).x)).toEqual([1.5, -3.5, 2 ** 39]);
+    const refused: [bigint[], number][] = [
+      [[1n, 2n ** 31n, 0n], 1],
+      [[1n, 0n, 2n ** 32n + 1n], 2], // a plain narrowing would wrap it to 1
+      [[-1n, 0n, 0n], 0],
+    ];
+    for (const [values, at] of refused) {
+      const call = () => Dataset.fromTensors(images, labels(values));
+      expect(call).toThrow(RangeError);
+      expect(call).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(call).toThrow(new RegExp(`^labels\\.data\\[${at}\\] must be a class index in \\[0, 2\\^31 - 1\\].*; got ${values[at]}$`));
+    }
   });
 
   test('fromTensors: uint8 images / 255, float images as they are, integer labels', () => {

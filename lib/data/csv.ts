@@ -1,6 +1,7 @@
 /**
  * Numeric CSV: one row per line, every column a number except an optional integer label column,
- * an optional header row. Read line by line through node:readline, so a file of any length streams
+ * an optional header row; fields may be quoted as in RFC 4180, except that a quoted field cannot
+ * span lines. Read line by line through node:readline, so a file of any length streams
  * in batches; gzip is detected by its magic bytes like everywhere in lib/data.
  */
 import * as readline from 'node:readline';
@@ -72,12 +73,46 @@ function settings(options: unknown, streaming: boolean): Settings & { rows: numb
   return { rows, label, header, delimiter };
 }
 
-/** Fields of a line, trimmed; a field wrapped in double quotes loses them (a quoted delimiter still splits). */
-function splitFields(line: string, delimiter: string): string[] {
-  return line.split(delimiter).map((raw) => {
-    const f = raw.trim();
-    return f.length >= 2 && f.startsWith('"') && f.endsWith('"') ? f.slice(1, -1).replace(/""/g, '"') : f;
-  });
+/**
+ * Fields of one line, RFC 4180 style: a field whose first non-blank character is `"` runs to the
+ * matching closing quote, `""` inside it is one literal quote, and a delimiter inside it does not
+ * split; only blanks may follow the closing quote. Unquoted fields are trimmed; quoted ones keep
+ * their inner text as it is. A line break inside quotes is not supported: readline has already
+ * split the line there, so such a field shows as an unterminated quote and is reported as one.
+ */
+function splitFields(line: string, delimiter: string, name: string, lineNo: number): string[] {
+  const fields: string[] = [];
+  const fail = (problem: string) => formatError(name, `line ${lineNo}, column ${fields.length + 1}: ${problem}`);
+  for (let at = 0; ; ) {
+    // Blanks are skipped by hand rather than by trim(): a blank delimiter (tab, space) must still split.
+    let first = at;
+    while (first < line.length && !line.startsWith(delimiter, first) && /\s/.test(line[first])) ++first;
+    let field: string | null = null; // stays null for an unquoted field
+    let rest = at; // where the text after the field's quotes (or the whole unquoted field) starts
+    if (line[first] === '"') {
+      field = '';
+      for (let from = first + 1; ; ) {
+        const quote = line.indexOf('"', from);
+        if (quote < 0)
+          throw fail(`unterminated quote (opened at character ${first + 1}); a quoted field must close on its own line, line breaks inside quotes are not supported`);
+        field += line.slice(from, quote);
+        from = quote + 1;
+        if (line[from] !== '"') {
+          rest = from;
+          break;
+        }
+        field += '"';
+        ++from;
+      }
+    }
+    const end = line.indexOf(delimiter, rest);
+    const tail = line.slice(rest, end < 0 ? line.length : end);
+    if (field === null) field = tail.trim();
+    else if (tail.trim() !== '') throw fail(`unexpected text after the closing quote at character ${rest}: '${tail.trim()}'`);
+    fields.push(field);
+    if (end < 0) return fields;
+    at = end + delimiter.length;
+  }
 }
 
 function columnsOf(fields: string[], s: Settings, name: string, line: number): Columns {
@@ -176,7 +211,7 @@ async function* csvBatches(source: Source, s: Settings, limit: number): AsyncGen
       ++line;
       const content = line === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text;
       if (content.trim() === '') continue;
-      const fields = splitFields(content, s.delimiter);
+      const fields = splitFields(content, s.delimiter, name, line);
       if (buffer === null) {
         buffer = new RowBuffer(columnsOf(fields, s, name, line), limit);
         if (buffer.columns.names) continue;
@@ -199,12 +234,15 @@ async function* csvBatches(source: Source, s: Settings, limit: number): AsyncGen
 
 /**
  * Reads a whole numeric CSV file (plain or gzip) into a {@link Dataset}; with a label column,
- * classes = the largest label + 1.
+ * classes = the largest label + 1. Quoting follows RFC 4180 within a line: a field starting with
+ * `"` runs to its closing quote, `""` stands for one quote, and a delimiter inside quotes does not
+ * split (so a header name may contain it; a quoted number such as `"2.5"` reads as a number).
  * @param source a file path, or the file's bytes.
  * @throws TypeError / RangeError for bad options.
  * @throws Error with `code: 'ERR_INDEE_FORMAT'` naming the file, line and column: an empty file,
  * a ragged row, a non-numeric field, a label that is not an integer ≥ 0, an unknown label column
- * name, a label index past the last column.
+ * name, a label index past the last column, a quote not closed on its line (a quoted field that
+ * spans lines is rejected this way: multi-line fields are not supported), text after a closing quote.
  */
 export async function readCsv(source: Source, options?: CsvOptions): Promise<Dataset> {
   const s = settings(options, false);

@@ -8,10 +8,11 @@ import { rangeError, typeError } from '../errors';
 import { oneHot } from '../labels';
 import * as check from '../validate';
 import { permutation } from './shuffle';
-import { ARRAY_TYPES, type Dtype, type Tensor } from './source';
+import { ARRAY_TYPES, type Dtype, type Tensor, type TensorData } from './source';
 
 const MAX_CLASSES = 1 << 20; // oneHot's own limit
 const MAX_COUNT = 2 ** 32;
+const MAX_INT32 = 2n ** 31n - 1n;
 
 /** The arguments of the {@link Dataset} constructor. */
 export interface DatasetInit {
@@ -59,7 +60,22 @@ export interface FromTensorsOptions {
   classes?: number;
 }
 
-const INTEGER_DTYPES = ['uint8', 'int8', 'int16', 'int32'] as const;
+const INTEGER_DTYPES = ['uint8', 'int8', 'int16', 'int32', 'int64'] as const;
+
+/**
+ * Labels as the Int32Array a Dataset holds. int64 values are checked one by one: bigints cannot be
+ * copied into an Int32Array, and storing Number(v) in one would silently wrap a value past 2^31.
+ */
+function int32Labels(data: TensorData): Int32Array {
+  if (!(data instanceof BigInt64Array)) return new Int32Array(data);
+  const out = new Int32Array(data.length);
+  for (let r = 0; r < data.length; ++r) {
+    const v = data[r];
+    if (v < 0n || v > MAX_INT32) throw rangeError(`labels.data[${r}]`, 'a class index in [0, 2^31 - 1] (int64 labels are narrowed to int32)', v);
+    out[r] = Number(v);
+  }
+  return out;
+}
 
 /** Throws unless `value` is a {@link Tensor} whose data matches its dtype and shape; returns its element count. */
 function checkTensor(value: unknown, name: string): number {
@@ -133,7 +149,10 @@ export class Dataset {
   /**
    * A dataset from an images tensor (axis 0 = rows, the other axes flattened into each row) and an
    * optional 1-D integer labels tensor with one label per row, as read by `readIdx` / `readNpy`.
-   * @throws TypeError / RangeError for malformed tensors, a row count mismatch or float labels.
+   * Images of any dtype become float32 (int64 ones through `Number()`); labels of any integer dtype
+   * (uint8, int8, int16, int32, int64) become int32.
+   * @throws TypeError / RangeError for malformed tensors, a row count mismatch, float labels, or an
+   * int64 label outside [0, 2^31) (the RangeError names its index).
    */
   static fromTensors(images: Tensor, labels?: Tensor, options?: FromTensorsOptions): Dataset {
     const count = checkTensor(images, 'images');
@@ -145,15 +164,18 @@ export class Dataset {
     const defaultScale = images.dtype === 'uint8' ? 1 / 255 : 1;
     const scale = o.scale === undefined ? defaultScale : check.finiteNumber(o.scale, 'options.scale', -Number.MAX_VALUE, Number.MAX_VALUE);
     const x = new Float32Array(count);
-    if (scale === 1) x.set(images.data);
+    const data = images.data;
+    // bigints do not mix with numbers (x.set throws on them), so int64 values go through Number() one by one.
+    if (data instanceof BigInt64Array) for (let i = 0; i < count; ++i) x[i] = Number(data[i]) * scale;
+    else if (scale === 1) x.set(data);
     // v·(1/255) rounds to the same float32 as v/255 for every byte value, so one multiply serves both.
-    else for (let i = 0; i < count; ++i) x[i] = images.data[i] * scale;
+    else for (let i = 0; i < count; ++i) x[i] = data[i] * scale;
     if (labels === undefined) return new Dataset({ x, inputSize });
     checkTensor(labels, 'labels');
     check.choice(labels.dtype, 'labels.dtype', INTEGER_DTYPES);
     if (labels.shape.length !== 1 || labels.shape[0] !== rows)
       throw rangeError('labels.shape', `[${rows}] (one label per image row)`, `[${labels.shape.join(', ')}]`);
-    return new Dataset({ x, inputSize, labels: new Int32Array(labels.data), classes: o.classes as number | undefined });
+    return new Dataset({ x, inputSize, labels: int32Labels(labels.data), classes: o.classes as number | undefined });
   }
 
   /**

@@ -43,15 +43,20 @@ async function dataFolder(): Promise<string> {
   return folder;
 }
 
+/** A tensor of bytes, what every MNIST file holds. */
+type ByteTensor = Tensor & { data: Uint8Array };
+
 /** Reads one file and checks that it holds what MNIST holds there, so a damaged install fails clearly. */
-async function part(folder: string, file: string, shape: number[]): Promise<Tensor> {
+async function part(folder: string, file: string, shape: number[]): Promise<ByteTensor> {
   const tensor = await readIdx(path.join(folder, file));
-  if (tensor.dtype !== 'uint8' || tensor.shape.join() !== shape.join())
+  // Checked through the data's type (readIdx gives a Uint8Array exactly for uint8), so concat copies bytes without a cast.
+  const { data } = tensor;
+  if (!(data instanceof Uint8Array) || tensor.shape.join() !== shape.join())
     throw formatError(path.join(folder, file), `expected uint8 of shape [${shape.join(', ')}]; got ${tensor.dtype} of shape [${tensor.shape.join(', ')}]`);
-  return tensor;
+  return { ...tensor, data };
 }
 
-function concat(a: Tensor, b: Tensor): Tensor {
+function concat(a: ByteTensor, b: ByteTensor): Tensor {
   const data = new Uint8Array(a.data.length + b.data.length);
   data.set(a.data);
   data.set(b.data, a.data.length);

@@ -12,7 +12,7 @@ export const MAX_NPY_HEADER = 64 * 1024;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const NPY_TYPES: Record<string, Dtype> = { f4: 'float32', f8: 'float64', u1: 'uint8', i1: 'int8', i2: 'int16', i4: 'int32' };
+const NPY_TYPES: Record<string, Dtype> = { f4: 'float32', f8: 'float64', u1: 'uint8', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64' };
 
 /** A value of the header dict: a string, a bool, an integer, or a tuple / list of values. */
 type PyValue = string | boolean | number | PyValue[];
@@ -93,8 +93,11 @@ function headerFields(text: string, name: string): ArrayHeader {
   // One-byte types carry no byte order ('|'); wider ones must say it ('<' or '>').
   const match = /^([<>|])([a-z]\d+)$/.exec(descr);
   const dtype = match ? NPY_TYPES[match[2]] : undefined;
-  if (!match || !dtype || (match[1] === '|' && !['u1', 'i1'].includes(match[2])))
-    throw formatError(name, `unsupported dtype '${descr}' (supported: <f4, <f8, |u1, |i1, <i2, <i4, and their big-endian '>' forms)`);
+  if (!match || !dtype || (match[1] === '|' && !['u1', 'i1'].includes(match[2]))) {
+    // uint64 would need a second bigint dtype for what are, in practice, labels that int64 holds as well.
+    const hint = match?.[2] === 'u8' ? '; for uint64 data save a.astype(np.int64)' : '';
+    throw formatError(name, `unsupported dtype '${descr}' (supported: <f4, <f8, |u1, |i1, <i2, <i4, <i8, and their big-endian '>' forms)${hint}`);
+  }
   if (fortran) throw formatError(name, 'fortran_order is True: only C-order arrays are supported (save np.ascontiguousarray(a))');
   return { dtype, shape, littleEndian: match[1] !== '>' };
 }
@@ -120,8 +123,9 @@ async function parseNpyHeader(reader: ByteReader): Promise<ArrayHeader> {
 
 /**
  * Reads a whole .npy file (plain or gzip) into a tensor. Supported dtypes: float32 (`<f4`), float64
- * (`<f8`), uint8 (`|u1`), int8 (`|i1`), int16 (`<i2`), int32 (`<i4`); big-endian `>` forms are
- * converted. Only C order.
+ * (`<f8`), uint8 (`|u1`), int8 (`|i1`), int16 (`<i2`), int32 (`<i4`), int64 (`<i8`, NumPy's default
+ * integer type, read into a BigInt64Array); big-endian `>` forms are converted. Not uint64 (`<u8`).
+ * Only C order.
  * @param source a file path, or the file's bytes.
  * @throws Error with `code: 'ERR_INDEE_FORMAT'`, naming the file ('buffer' for bytes), for a wrong
  * magic, an unsupported version or dtype, Fortran order, a malformed or oversized header, a length

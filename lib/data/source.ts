@@ -14,11 +14,14 @@ import * as check from '../validate';
 /** Where data comes from: a file path, or the bytes themselves (named 'buffer' in error messages). */
 export type Source = string | Uint8Array;
 
-/** Element types a {@link Tensor} can hold. */
-export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+/**
+ * Element types a {@link Tensor} can hold. int64 exists for NumPy's default integer type (labels
+ * saved with `np.save` are `<i8`); IDX has no 64-bit type.
+ */
+export type Dtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64';
 
-/** The typed arrays behind the {@link Dtype}s, in the same order. */
-export type TensorData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+/** The typed arrays behind the {@link Dtype}s, in the same order; int64 elements are bigints. */
+export type TensorData = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 /** An n-dimensional array in C (row-major) order; `data` is in the platform's byte order. */
 export interface Tensor {
@@ -41,6 +44,7 @@ export const ARRAY_TYPES = {
   int8: Int8Array,
   int16: Int16Array,
   int32: Int32Array,
+  int64: BigInt64Array,
   float32: Float32Array,
   float64: Float64Array,
 } as const;
