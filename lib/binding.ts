@@ -42,6 +42,7 @@ export interface NativeConfig {
   layers: number[];
   rate: number;
   statistics: string;
+  solver: string;
   seed: number;
   initScale: number;
 }

@@ -15,7 +15,16 @@ export type StatisticsMode =
   | 'cumulative';
 
 /** The optimiser of the layers' weights. */
-export type Solver = 'adam';
+export type Solver =
+  /** Adam steps on the trace objective, as the original (TensorFlow 1's Adam): `learn({ steps })` takes `steps` of them. */
+  | 'adam'
+  /**
+   * Orthogonal iteration warm-started from the current weights, W ← orth(C·W), then a Rayleigh–Ritz
+   * rotation: `learn({ steps })` runs `steps` iterations, each costing about one Adam step.
+   */
+  | 'subspace'
+  /** The exact minimiser: the top-k eigenvectors of C (LAPACK ssyevr); `learn()` solves once, whatever `steps` (> 0). */
+  | 'eig';
 
 /** Where the model computes. */
 export type Device = 'cpu';
@@ -78,7 +87,7 @@ export function configure(options: unknown): AutoencoderConfig {
     layers: Object.freeze(layers.map((k: unknown, i: number) => check.integer(k, `options.layers[${i}]`, 1, MAX_SIZE))),
     rate: o.rate === undefined ? 0.01 : check.finiteNumber(o.rate, 'options.rate', 0, 1e6, true),
     statistics: o.statistics === undefined ? 'ema' : check.choice(o.statistics, 'options.statistics', ['ema', 'cumulative'] as const),
-    solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam'] as const),
+    solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam', 'subspace', 'eig'] as const),
     seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
     initScale: o.initScale === undefined ? 0.0005 : check.finiteNumber(o.initScale, 'options.initScale', 0, 1e6),
     device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),

@@ -85,8 +85,8 @@ export class Autoencoder {
   /** @throws TypeError / RangeError for options of the wrong type or value. */
   constructor(options: AutoencoderOptions) {
     this.config = configure(options);
-    const { inputSize, labelSize, rate, statistics, seed, initScale } = this.config;
-    this.#native = new (binding().NativeModel)({ inputSize, labelSize, layers: [...this.config.layers], rate, statistics, seed, initScale });
+    const { inputSize, labelSize, rate, statistics, solver, seed, initScale } = this.config;
+    this.#native = new (binding().NativeModel)({ inputSize, labelSize, layers: [...this.config.layers], rate, statistics, solver, seed, initScale });
   }
 
   /** Number of layers. */

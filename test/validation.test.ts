@@ -24,7 +24,7 @@ const cases: Case[] = [
   ['rate zero', () => new Autoencoder({ ...base, rate: 0 }), RangeError, /options\.rate must be a number in \(0, .*got 0/],
   ['rate NaN', () => new Autoencoder({ ...base, rate: NaN }), RangeError, /options\.rate .*got NaN/],
   ['unknown statistics', () => new Autoencoder({ ...base, statistics: 'mean' as never }), RangeError, /options\.statistics must be one of 'ema', 'cumulative'; got 'mean'/],
-  ['unknown solver', () => new Autoencoder({ ...base, solver: 'sgd' as never }), RangeError, /options\.solver must be one of 'adam'; got 'sgd'/],
+  ['unknown solver', () => new Autoencoder({ ...base, solver: 'sgd' as never }), RangeError, /options\.solver must be one of 'adam', 'subspace', 'eig'; got 'sgd'/],
   ['cuda device', () => new Autoencoder({ ...base, device: 'cuda' as never }), RangeError, /options\.device must be one of 'cpu'; got 'cuda'/],
   ['negative seed', () => new Autoencoder({ ...base, seed: -1 }), RangeError, /options\.seed .*got -1/],
   ['x a plain array', () => model.collect([1, 2, 3, 4] as never), TypeError, /x must be a Float32Array of rows of 4 values \(inputSize\); got an array of length 4/],
@@ -73,13 +73,17 @@ test('the native backstop rejects malformed calls that bypass the TypeScript che
   const { binding } = jest.requireActual('../lib/binding') as typeof import('../lib/binding');
   const { NativeModel } = binding();
   expect(() => new NativeModel({} as never)).toThrow(/inputSize must be a number/);
-  const native = new NativeModel({ inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', seed: 1, initScale: 0.0005 });
+  const native = new NativeModel({ inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.0005 });
   expect(() => native.collect(new Float64Array(4) as never, null, 0.1, 'sequential')).toThrow(/x must be a Float32Array/);
   expect(() => native.collect(new Float32Array(5), null, 0.1, 'sequential')).toThrow(/x must hold a positive whole number of rows of 4 values, got length 5/);
   expect(() => native.collect(new Float32Array(4), null, 5, 'sequential')).toThrow(/alpha must be in \[0, 1\]/);
   expect(() => native.learn(-3)).toThrow(/steps must be an integer in \[0, 100000000\], got -3/);
   expect(() => native.layerState(7)).toThrow(/layer must be an integer in \[0, 0\], got 7/);
   expect(() => (native.infer as (...a: unknown[]) => unknown)()).toThrow(/x must be a Float32Array/);
+  expect(() => native.restoreLayer(0, {} as never)).toThrow(/state\.adam must be an object/);
+  const state = native.layerState(0);
+  expect(() => native.restoreLayer(0, { ...state, W: new Float32Array(3) })).toThrow(/state\.W must have length 36 \(12 rows of 3\), got 3/);
+  expect(() => native.restoreLayer(0, { ...state, decaySinceFlush: 2 })).toThrow(/layer 0: decay must be in \(0, 1\]/);
 });
 
 test('a disposed model says so', async () => {

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     const std::vector<float> v = uniform(256 * inputs[l], 5);
     std::vector<float> codes(256 * k);
     layer.collect(v.data(), 256, CollectOptions{}, codes.data());
-    const double seconds = time_call([&] { layer.learn(1, AdamHyper{}); });
+    const double seconds = time_call([&] { layer.learn(1, AdamHyper{}, Solver::Adam); });
     report("learn step, layer " + std::to_string(l), flops, seconds, blas_seconds);
     stack_flops += flops;
     stack_blas += blas_seconds;

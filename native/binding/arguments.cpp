@@ -94,6 +94,7 @@ StackConfig read_config(const Napi::Value& value) {
   c.statistics = read_choice(o.Get("statistics"), "statistics", {"ema", "cumulative"}) == 0
                      ? StatisticsMode::MovingAverage
                      : StatisticsMode::Cumulative;
+  c.solver = static_cast<Solver>(read_choice(o.Get("solver"), "solver", {"adam", "subspace", "eig"}));
   c.seed = read_count(o.Get("seed"), "seed", 0, static_cast<std::size_t>(kMaxSafeInteger));
   c.init_scale = static_cast<float>(read_number(o.Get("initScale"), "initScale"));
   validate_config(c);

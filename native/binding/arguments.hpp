@@ -33,7 +33,7 @@ double read_number(const Napi::Value& value, const std::string& name);
 // One of the `choices`; returns its index.
 std::size_t read_choice(const Napi::Value& value, const std::string& name, const std::vector<std::string>& choices);
 
-// {inputSize, labelSize, layers, rate, statistics: 'ema' | 'cumulative', seed, initScale}
+// {inputSize, labelSize, layers, rate, statistics: 'ema' | 'cumulative', solver: 'adam' | 'subspace' | 'eig', seed, initScale}
 StackConfig read_config(const Napi::Value& value);
 
 }  // namespace indee::binding

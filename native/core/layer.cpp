@@ -8,6 +8,7 @@
 #include "error.hpp"
 #include "mirror.hpp"
 #include "objective.hpp"
+#include "solvers.hpp"
 #include "rng.hpp"
 
 namespace indee {
@@ -98,13 +99,17 @@ double Layer::objective(float* gradient) const {
   return f.evaluate(stats_.moment_lower(), W_.data(), gradient);
 }
 
-double Layer::learn(std::size_t steps, const AdamHyper& hyper) {
+double Layer::learn(std::size_t steps, const AdamHyper& hyper, Solver solver) {
   TraceObjective f(mirrored_size(), k_);
-  if (steps == 0) return f.evaluate(stats_.moment_lower(), W_.data(), nullptr);
+  const float* C = stats_.moment_lower();
+  if (steps > 0 && solver == Solver::Eig) eig_solve(mirrored_size(), k_, C, W_.data());
+  if (steps > 0 && solver == Solver::Subspace) subspace_solve(mirrored_size(), k_, C, steps, W_.data());
+  if (steps == 0 || solver != Solver::Adam) return f.evaluate(C, W_.data(), nullptr);
+
   std::vector<float> gradient(W_.size());
   double value = 0.0;
   for (std::size_t s = 0; s < steps; ++s) {
-    value = f.evaluate(stats_.moment_lower(), W_.data(), gradient.data());
+    value = f.evaluate(C, W_.data(), gradient.data());
     adam_step(hyper, ++adam_t_, gradient.data(), adam_m_.data(), adam_v_.data(), W_.data(), W_.size());
   }
   return value;

@@ -11,6 +11,14 @@
 
 namespace indee {
 
+// How Layer::learn fits W to the statistics (ALGORITHM.md, "Learn"). The order is the binding's
+// ('adam', 'subspace', 'eig').
+enum class Solver {
+  Adam,      // `steps` Adam steps on f(W), as the original
+  Subspace,  // `steps` orthogonal iterations W ← orth(C W), Rayleigh–Ritz, aligned onto the old W
+  Eig,       // the top-k eigenvectors of C, aligned onto the old W (one solve, whatever steps > 0)
+};
+
 struct CollectOptions {
   StatisticsMode mode = StatisticsMode::MovingAverage;
   float alpha = 0.01f;
@@ -53,9 +61,11 @@ class Layer {
   // up, h_j = z_j W (with W as it is now), into h (m x k).
   void collect(const float* v, std::size_t m, const CollectOptions& options, float* h);
 
-  // `steps` Adam steps on W against the trace objective of C. Returns f at the weights the last
-  // step started from (f at the current W when steps == 0).
-  double learn(std::size_t steps, const AdamHyper& hyper);
+  // Fits W to the trace objective of C with `solver` (see Solver; `steps` > 0 Adam steps or
+  // subspace iterations, or one eigen-solve). Returns, for Adam, f at the weights the last step
+  // started from (as the original reported it); for the other solvers, and whenever steps == 0,
+  // f at the resulting W.
+  double learn(std::size_t steps, const AdamHyper& hyper, Solver solver);
 
   // f(W) at the current W and, unless null, its gradient (2n x k).
   double objective(float* gradient) const;

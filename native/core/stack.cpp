@@ -89,7 +89,7 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
 
 std::vector<double> Stack::learn(std::size_t steps) {
   std::vector<double> values;
-  for (Layer& layer : layers_) values.push_back(layer.learn(steps, adam_hyper()));
+  for (Layer& layer : layers_) values.push_back(layer.learn(steps, adam_hyper(), config_.solver));
   return values;
 }
 

@@ -17,6 +17,7 @@ struct StackConfig {
   std::vector<std::size_t> layers;  // code sizes, bottom to top
   float rate = 0.01f;               // Adam learning rate of learn and infer
   StatisticsMode statistics = StatisticsMode::MovingAverage;
+  Solver solver = Solver::Adam;
   std::uint64_t seed = 1;
   float init_scale = 0.0005f;  // W starts uniform in [-init_scale, init_scale)
 };
