@@ -194,3 +194,23 @@ test('on a terminal the progress is one line redrawn in place; elsewhere a line 
     'rows 200/200 running error 0.500',
   ]);
 });
+
+test('--solver eig with --block and --learn-every: batched test-then-train, learning every few rows', async () => {
+  const out = path.join(folder, 'fast');
+  const { status, stderr } = await run(['train', '--layers', '20', '--skip', '30000', '--limit', '60', '--infer', '10', '--solver', 'eig', '--statistics', 'cumulative', '--block', '7', '--learn-every', '20', '--out', out, '--quiet']);
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  const rows = fs.readFileSync(path.join(out, 'rows.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
+  expect(rows).toHaveLength(60);
+  let error = 1;
+  for (const [, , label, prediction, running] of rows) {
+    error = 0.99 * error + 0.01 * (label === prediction ? 0 : 1);
+    expect(running).toBeCloseTo(error, 12);
+  }
+  // Learning happens in the blocks that cross 20, 40 and 60 rows: the objective changes only there.
+  const objective = rows.map((r) => r[5]);
+  const changes = objective.flatMap((f, i) => (i > 0 && f !== objective[i - 1] ? [i] : []));
+  expect(changes).toEqual([14, 35, 56]); // first rows of the blocks [14, 21), [35, 42), [56, 60)
+  const info = await Autoencoder.inspect(path.join(out, 'model.safetensors'));
+  expect(info.config.solver).toBe('eig');
+  expect(info.layers[0]).toMatchObject({ rows: 61, adamSteps: 0 });
+});

@@ -47,6 +47,35 @@ test('learn drives the objective down to the sum of the trailing eigenvalues of 
   expect(end - bound).toBeLessThanOrEqual(0.01 * (trace - bound)); // and Adam gets within 1% of it
 });
 
+test.each([
+  ['eig', 1],
+  ['subspace', 60],
+] as const)('solver %s reaches the optimum of the objective, with orthonormal weights rotated onto the old ones', (solver, steps) => {
+  const n = 5, k = 3, d = 2 * n;
+  const x = ref.randomArray(300 * n, 13, -1, 1).map((v, i) => v * (1 + (i % n)));
+  const model = new Autoencoder({ inputSize: n, labelSize: 0, layers: [k], statistics: 'cumulative', solver, seed: 5, initScale: 0.3 });
+  model.collect(x);
+  const eigen = ref.symmetricEigenvalues(model.layer(0).C, d);
+  const bound = eigen.slice(k).reduce((s, l) => s + l, 0);
+  const trace = eigen.reduce((s, l) => s + l, 0);
+  const before = model.layer(0).W;
+  const [value] = model.learn({ steps });
+  expect(value).toBeCloseTo(model.objectives()[0], 10); // these solvers report f at the new weights
+  expect(value - bound).toBeLessThanOrEqual(f32Tolerance(trace, 4 * d)); // f32 evaluation error only
+  const W = model.layer(0).W;
+  for (let a = 0; a < k; ++a)
+    for (let b = 0; b < k; ++b) {
+      let dot = 0;
+      for (let i = 0; i < d; ++i) dot += W[i * k + a] * W[i * k + b];
+      expect(dot).toBeCloseTo(a === b ? 1 : 0, 4);
+    }
+  // Procrustes: among the optimal bases U·Q, the one closest to the old W. Any other rotation of the
+  // same basis (here: flipping one column's sign) is farther.
+  const distance = (A: Float32Array, flip: number) => A.reduce((s, w, i) => s + (((i % k) === flip ? -w : w) - before[i]) ** 2, 0);
+  for (let flip = 0; flip < k; ++flip) expect(distance(W, -1)).toBeLessThan(distance(W, flip));
+  expect(model.layer(0).adam.t).toBe(0); // no Adam step was taken
+});
+
 test('on a toy joint dataset, inference recovers the labels it never saw', () => {
   const classes = 3, n = 12;
   const prototypes = ref.randomArray(classes * n, 21, 0, 1);

@@ -24,6 +24,7 @@ export class Progress {
   readonly #started = performance.now();
   #lastDraw = 0;
   #drawn = false;
+  #logged: number;
 
   /** `first`: rows already done when this run started (a resumed run), so rates count only this run's rows. */
   constructor(stream: ProgressStream, total: number, first: number, logEvery = 100) {
@@ -31,6 +32,7 @@ export class Progress {
     this.#total = total;
     this.#first = first;
     this.#logEvery = logEvery;
+    this.#logged = first;
   }
 
   update(done: number, error: number): void {
@@ -40,7 +42,8 @@ export class Progress {
       this.#lastDraw = now;
       this.#stream.write(`\r${this.#bar(done)} ${this.#status(done, error)}\x1b[K`);
       this.#drawn = true;
-    } else if (done % this.#logEvery === 0 || done === this.#total) {
+    } else if (Math.floor(done / this.#logEvery) > Math.floor(this.#logged / this.#logEvery) || done === this.#total) {
+      this.#logged = done;
       this.#stream.write(`${this.#status(done, error)}\n`);
     }
   }

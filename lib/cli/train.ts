@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { Autoencoder } from '../model';
-import type { StatisticsMode } from '../config';
+import type { Solver, StatisticsMode } from '../config';
+import { setThreads } from '../threads';
 import type { Dataset } from '../data';
 import { loadDataset, type DataOptions } from './dataset-option';
 import { Progress, formatDuration, type ProgressStream } from './progress';
@@ -27,6 +28,13 @@ export interface TrainOptions extends DataOptions {
   bootLimit: number;
   infer: number;
   learnSteps: number;
+  /** Learn after every this many rows (1: after each row, as the original). */
+  learnEvery: number;
+  /** Rows inferred together before they are collected (1: the original's row-by-row protocol). */
+  block: number;
+  solver: Solver;
+  /** BLAS threads; undefined keeps the default (one per core). */
+  threads?: number;
   checkpoint?: string;
   out: string;
   seed: number;
@@ -86,13 +94,15 @@ async function bootstrap(model: Autoencoder, dataset: Dataset, o: TrainOptions, 
 }
 
 function title(o: TrainOptions): string {
-  return `layers [${o.layers.join(',')}] ${o.statistics}, coeff ${o.coeff}, eval ${o.eval}, rate ${o.rate}, ` +
-    `rows ${o.skip}+${o.limit}, infer ${o.infer}, learn ${o.learnSteps}, seed ${o.seed}`;
+  const schedule = o.block === 1 && o.learnEvery === 1 ? '' : `, block ${o.block}, learn every ${o.learnEvery}`;
+  return `layers [${o.layers.join(',')}] ${o.statistics} ${o.solver}, coeff ${o.coeff}, eval ${o.eval}, rate ${o.rate}, ` +
+    `rows ${o.skip}+${o.limit}, infer ${o.infer}, learn ${o.learnSteps}${schedule}, seed ${o.seed}`;
 }
 
 /** Runs the protocol; returns the exit status (0 done, 130 stopped by the user after saving). */
 export async function train(o: TrainOptions, context: RunContext): Promise<number> {
   const log = (line: string) => (o.quiet ? undefined : context.stdout.write(`${line}\n`));
+  if (o.threads !== undefined) setThreads(o.threads);
   const dataset = await loadDataset(o);
   if (dataset.classes === 0) throw new UsageError('the data has no labels: train needs a label per row');
   checkRange(dataset, '--skip/--limit', o.skip, o.limit);
@@ -120,7 +130,7 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
       log(`loaded ${file}; starting the stream from its first row`);
     }
   } else {
-    model = new Autoencoder({ inputSize: dataset.inputSize, labelSize: dataset.classes, layers: o.layers, rate: o.rate, statistics: o.statistics, seed: o.seed });
+    model = new Autoencoder({ inputSize: dataset.inputSize, labelSize: dataset.classes, layers: o.layers, rate: o.rate, statistics: o.statistics, solver: o.solver, seed: o.seed });
     await bootstrap(model, dataset, o, log);
   }
 
@@ -136,19 +146,30 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   const progress = new Progress(o.quiet ? { write: () => true } : context.stdout, o.limit, first);
   const started = performance.now();
   let row = first;
-  for (; row < o.limit && !context.interrupted(); ++row) {
-    const index = o.skip + order[row];
-    const { x, y, labels } = dataset.take([index]);
+  let objectives = Array.from(await model.objectivesAsync()); // until the first learn
+  while (row < o.limit && !context.interrupted()) {
+    // Test then train, one block at a time: the block's rows are inferred by the model as it stands
+    // (one batched inference), then collected; learning runs whenever the rows seen cross a
+    // multiple of --learn-every. --block 1 --learn-every 1 is the original's schedule.
+    const count = Math.min(o.block, o.limit - row);
+    const indices = Array.from(order.subarray(row, row + count), (r) => o.skip + r);
+    const { x, y, labels } = dataset.take(indices);
     const result = await model.inferAsync(x, { steps: o.infer });
-    const label = labels![0], prediction = result.labels[0];
-    error = (1 - o.eval) * error + o.eval * (prediction === label ? 0 : 1);
     await model.collectAsync(x, y, { alpha: o.coeff });
-    const objectives = Array.from(await model.learnAsync({ steps: o.learnSteps }));
-    records.push({ row, index, label, prediction, error, objectives });
-    samples.push({ x, reconstruction: result.reconstruction, label, prediction });
-    if (samples.length > SAMPLES) samples.shift();
-    progress.update(row + 1, error);
-    if ((row + 1) % SAVE_EVERY === 0) await save();
+    if (Math.floor((row + count) / o.learnEvery) > Math.floor(row / o.learnEvery))
+      objectives = Array.from(await model.learnAsync({ steps: o.learnSteps }));
+    const n = dataset.inputSize;
+    for (let r = 0; r < count; ++r) {
+      const label = labels![r], prediction = result.labels[r];
+      error = (1 - o.eval) * error + o.eval * (prediction === label ? 0 : 1);
+      records.push({ row: row + r, index: indices[r], label, prediction, error, objectives });
+      samples.push({ x: x.slice(r * n, (r + 1) * n), reconstruction: result.reconstruction.slice(r * n, (r + 1) * n), label, prediction });
+    }
+    samples.splice(0, Math.max(0, samples.length - SAMPLES));
+    const before = row;
+    row += count;
+    progress.update(row, error);
+    if (Math.floor(row / SAVE_EVERY) > Math.floor(before / SAVE_EVERY)) await save();
   }
   progress.finish();
   await save();
