@@ -5,6 +5,7 @@
 #include "arguments.hpp"
 #include "backend/cpu/blas.hpp"
 #include "errors.hpp"
+#include "blas_timing.hpp"
 #include "model_wrap.hpp"
 
 namespace {
@@ -22,6 +23,7 @@ Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(i
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function model = indee::binding::ModelWrap::Define(env);
   exports.Set("NativeModel", model);
+  indee::binding::register_blas_timing(env, exports);  // timeBlas, blasInfo: for scripts/bench
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   return exports;

@@ -25,6 +25,15 @@ CBLAS_TRANSPOSE trans(Op op) { return op == Op::Transpose ? CblasTrans : CblasNo
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           const float* b, float beta, float* c) {
   if (m == 0 || n == 0) return;
+  if (m == 1) {
+    // One row (infer and collect on a single example): sgemm would pack all of op(b) for one
+    // vector; sgemv streams it once. c = op(b)ᵀ a, a being contiguous whatever op_a.
+    if (op_b == Op::None)
+      cblas_sgemv(CblasRowMajor, CblasTrans, dim(k), dim(n), alpha, b, dim(n), a, 1, beta, c, 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, dim(n), dim(k), alpha, b, dim(k), a, 1, beta, c, 1);
+    return;
+  }
   const int lda = dim(op_a == Op::None ? k : m);
   const int ldb = dim(op_b == Op::None ? n : k);
   cblas_sgemm(CblasRowMajor, trans(op_a), trans(op_b), dim(m), dim(n), dim(k), alpha, a, lda, b, ldb,
