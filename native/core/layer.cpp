@@ -94,22 +94,63 @@ void Layer::restore(LayerState s) {
   adam_t_ = s.adam_t;
 }
 
+// The statistics as the objective and the solvers read them: C restricted to its active block
+// (see objective.hpp) when that leaves coordinates out, else C itself.
+struct Layer::Moment {
+  std::vector<std::size_t> active;
+  std::vector<float> block;  // empty when every coordinate is active
+  const float* C;
+};
+
+Layer::Moment Layer::moment() const {
+  const std::size_t d = mirrored_size();
+  Moment moment{active_coordinates(d, stats_.moment_lower()), {}, stats_.moment_lower()};
+  if (moment.active.size() < d) {
+    moment.block = active_block(d, stats_.moment_lower(), moment.active);
+    moment.C = moment.block.data();
+  }
+  return moment;
+}
+
 double Layer::objective(float* gradient) const {
-  TraceObjective f(mirrored_size(), k_);
-  return f.evaluate(stats_.moment_lower(), W_.data(), gradient);
+  Moment m = moment();
+  TraceObjective f(mirrored_size(), k_, m.active);
+  return f.evaluate(m.C, W_.data(), gradient);
+}
+
+// The fast solvers on the active block: C's eigenvectors are zero on the inactive coordinates, so
+// W's rows there become zero and the eigenproblem shrinks from d x d to a x a. The block is used
+// only while it can hold k directions (a ≥ k); before that, the whole matrix.
+void Layer::solve(Solver solver, std::size_t steps, const Moment& m) {
+  const std::size_t d = mirrored_size(), a = m.active.size();
+  const bool block = a < d && a >= k_;
+  std::vector<float> Wa;
+  if (block) {
+    Wa.resize(a * k_);
+    for (std::size_t i = 0; i < a; ++i) std::copy(W_.begin() + m.active[i] * k_, W_.begin() + (m.active[i] + 1) * k_, Wa.begin() + i * k_);
+  }
+  float* target = block ? Wa.data() : W_.data();
+  const float* C = block ? m.C : stats_.moment_lower();
+  const std::size_t n = block ? a : d;
+  const std::size_t kept = solver == Solver::Eig ? eig_solve(n, k_, C, target) : subspace_solve(n, k_, C, steps, target);
+  if (!block || kept == 0) return;  // kept == 0: nothing to learn yet, W unchanged
+  std::fill(W_.begin(), W_.end(), 0.0f);
+  for (std::size_t i = 0; i < a; ++i) std::copy(Wa.begin() + i * k_, Wa.begin() + (i + 1) * k_, W_.begin() + m.active[i] * k_);
 }
 
 double Layer::learn(std::size_t steps, const AdamHyper& hyper, Solver solver) {
-  TraceObjective f(mirrored_size(), k_);
-  const float* C = stats_.moment_lower();
-  if (steps > 0 && solver == Solver::Eig) eig_solve(mirrored_size(), k_, C, W_.data());
-  if (steps > 0 && solver == Solver::Subspace) subspace_solve(mirrored_size(), k_, C, steps, W_.data());
-  if (steps == 0 || solver != Solver::Adam) return f.evaluate(C, W_.data(), nullptr);
+  Moment m = moment();
+  if (steps > 0 && solver != Solver::Adam) {
+    solve(solver, steps, m);
+    steps = 0;
+  }
+  TraceObjective f(mirrored_size(), k_, m.active);
+  if (steps == 0) return f.evaluate(m.C, W_.data(), nullptr);
 
   std::vector<float> gradient(W_.size());
   double value = 0.0;
   for (std::size_t s = 0; s < steps; ++s) {
-    value = f.evaluate(C, W_.data(), gradient.data());
+    value = f.evaluate(m.C, W_.data(), gradient.data());
     adam_step(hyper, ++adam_t_, gradient.data(), adam_m_.data(), adam_v_.data(), W_.data(), W_.size());
   }
   return value;

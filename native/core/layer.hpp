@@ -84,6 +84,10 @@ class Layer {
   std::uint64_t adam_t() const { return adam_t_; }
 
  private:
+  struct Moment;
+  Moment moment() const;
+  void solve(Solver solver, std::size_t steps, const Moment& m);
+
   std::size_t n_, k_;
   std::vector<float> W_;  // 2n x k
   std::vector<float> b_;  // 2n

@@ -9,6 +9,7 @@
 #include "core/mirror.hpp"
 #include "core/objective.hpp"
 #include "core/rng.hpp"
+#include "core/solvers.hpp"
 #include "core/stack.hpp"
 #include "harness.hpp"
 
@@ -284,4 +285,56 @@ TEST(restoring_a_malformed_state_is_an_error_that_changes_nothing) {
   CHECK(rejected([](LayerState& b) { b.decay_since_flush = 0.0; }));
   const LayerState after = s.layer(0).state();
   CHECK(after.W == before.W && after.C == before.C && after.adam_v == before.adam_v && after.N == before.N);
+}
+
+// Coordinates with C_ii = 0 are left out of C·W: f and ∇f must be those of the whole matrix.
+TEST(the_active_block_gives_the_dense_objective_and_gradient) {
+  const std::size_t d = 9, k = 3;
+  const std::vector<std::size_t> active{1, 2, 4, 7, 8};
+  const std::vector<float> rows = random_values(6 * d, 61, -1.0f, 1.0f);
+  std::vector<float> C(d * d, 0.0f);
+  for (std::size_t r = 0; r < 6; ++r)
+    for (std::size_t i : active)
+      for (std::size_t j : active) C[i * d + j] += rows[r * d + i] * rows[r * d + j];
+  CHECK(active_coordinates(d, C.data()) == active);
+  const std::vector<float> W = random_values(d * k, 62, -0.5f, 0.5f);
+  std::vector<float> dense_gradient(d * k), block_gradient(d * k);
+  const double dense = TraceObjective(d, k).evaluate(C.data(), W.data(), dense_gradient.data());
+  const std::vector<float> block = active_block(d, C.data(), active);
+  const double reduced = TraceObjective(d, k, active).evaluate(block.data(), W.data(), block_gradient.data());
+  CHECK_NEAR(reduced, dense, 1e-5 * (1.0 + std::fabs(dense)));
+  CHECK(max_abs_difference(block_gradient, dense_gradient) <= 1e-5);
+  // And an all-zero C: f = 0, ∇f = 0.
+  std::vector<float> zero(d * d, 0.0f), gradient(d * k, 1.0f);
+  CHECK(TraceObjective(d, k, {}).evaluate(zero.data(), W.data(), gradient.data()) == 0.0);
+  CHECK(max_abs_difference(gradient, std::vector<float>(d * k, 0.0f)) == 0.0);
+}
+
+// For non-negative inputs half the mirrored coordinates are inactive: the fast solvers work on the
+// active block and must still reach the optimum of the whole objective, with zero inactive rows.
+TEST(the_fast_solvers_on_the_active_block_reach_the_optimum) {
+  for (Solver solver : {Solver::Eig, Solver::Subspace}) {
+    StackConfig c;
+    c.input_size = 8;
+    c.layers = {3};
+    c.statistics = StatisticsMode::Cumulative;
+    c.solver = solver;
+    c.init_scale = 0.3f;
+    Stack s(c);
+    std::vector<float> x = random_values(40 * 8, 71, 0.0f, 1.0f);
+    for (std::size_t r = 0; r < 40; ++r) x[r * 8 + 5] = 0.0f;  // one input never lit: 7 of 16 active
+    s.collect(x.data(), nullptr, 40, 0.0f, BatchSemantics::Sequential);
+    const double f = s.learn(solver == Solver::Eig ? 1 : 200)[0];
+    // The optimum: Σ of the trailing eigenvalues of C, from the dense solver on the whole matrix.
+    std::vector<float> W = s.layer(0).weights();
+    const std::vector<float> full = s.layer(0).statistics().second_moment();
+    std::vector<float> optimal(16 * 3, 0.0f);
+    for (std::size_t i = 0; i < 3; ++i) optimal[i * 3 + i] = 1.0f;
+    eig_solve(16, 3, full.data(), optimal.data());
+    const double optimum = TraceObjective(16, 3).evaluate(full.data(), optimal.data(), nullptr);
+    CHECK_NEAR(f, optimum, 1e-4 * (1.0 + optimum));
+    for (std::size_t i = 0; i < 16; ++i)
+      if (full[i * 16 + i] == 0.0f)
+        for (std::size_t j = 0; j < 3; ++j) CHECK(W[i * 3 + j] == 0.0f);
+  }
 }
