@@ -82,7 +82,7 @@ export async function writeRunOutputs(folder: string, title: string, records: re
     series: [{ values: records.map((r) => r.error), label: 'running error' }],
     title,
     xLabel: 'row of the stream',
-    width: 1300, // room for the settings in the title
+    width: 1600, // room for the settings in the title
     height: 600,
     yLabel: 'running error',
     yMin: 0,

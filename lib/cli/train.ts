@@ -94,9 +94,9 @@ async function bootstrap(model: Autoencoder, dataset: Dataset, o: TrainOptions, 
 }
 
 function title(o: TrainOptions): string {
-  const schedule = o.block === 1 && o.learnEvery === 1 ? '' : `, block ${o.block}, learn every ${o.learnEvery}`;
-  return `layers [${o.layers.join(',')}] ${o.statistics} ${o.solver}, coeff ${o.coeff}, eval ${o.eval}, rate ${o.rate}, ` +
-    `rows ${o.skip}+${o.limit}, infer ${o.infer}, learn ${o.learnSteps}${schedule}, seed ${o.seed}`;
+  const learn = `learn ${o.learnSteps}${o.learnEvery === 1 ? '' : ` every ${o.learnEvery}`}${o.block === 1 ? '' : `, block ${o.block}`}`;
+  return `[${o.layers.join(',')}] ${o.statistics} ${o.solver}, coeff ${o.coeff} eval ${o.eval} rate ${o.rate}, ` +
+    `rows ${o.skip}+${o.limit}, infer ${o.infer}, ${learn}, seed ${o.seed}`;
 }
 
 /** Runs the protocol; returns the exit status (0 done, 130 stopped by the user after saving). */
