@@ -19,12 +19,13 @@ DecodePass::DecodePass(const std::vector<Layer>& layers, std::size_t m)
   grad_u_.resize(m * 2 * widest_in);
 }
 
-void DecodePass::forward(const float* h) {
+void DecodePass::forward(const float* h, bool with_residue) {
   std::fill(residue_.begin(), residue_.end(), 0.0);
   const float* code = h;
   for (std::size_t l = layers_.size(); l-- > 0;) {
-    layers_[l].decode(code, m_, u_[l].data(), out_[l].data(), layer_residue_.data());
-    for (std::size_t r = 0; r < m_; ++r) residue_[r] += layer_residue_[r];
+    layers_[l].decode(code, m_, u_[l].data(), out_[l].data(), with_residue ? layer_residue_.data() : nullptr);
+    if (with_residue)
+      for (std::size_t r = 0; r < m_; ++r) residue_[r] += layer_residue_[r];
     code = out_[l].data();
   }
 }
@@ -33,16 +34,14 @@ void DecodePass::backward(const float* x, std::size_t input_size, double* loss, 
   const std::size_t joint = layers_.front().input_size();
   const float* reconstruction = bottom();
   for (std::size_t r = 0; r < m_; ++r) {
+    const float* row = reconstruction + r * joint;
+    const float* target = x + r * input_size;
+    float* g = grad_out_.data() + r * joint;
+    for (std::size_t i = 0; i < input_size; ++i) g[i] = 2.0f * (row[i] - target[i]);
+    std::fill(g + input_size, g + joint, 0.0f);
+    if (loss == nullptr) continue;
     double squared_error = 0.0;
-    for (std::size_t i = 0; i < joint; ++i) {
-      float g = 0.0f;
-      if (i < input_size) {
-        const float diff = reconstruction[r * joint + i] - x[r * input_size + i];
-        squared_error += double(diff) * diff;
-        g = 2.0f * diff;
-      }
-      grad_out_[r * joint + i] = g;
-    }
+    for (std::size_t i = 0; i < input_size; ++i) squared_error += 0.25 * double(g[i]) * g[i];
     loss[r] = squared_error + residue_[r];
   }
   if (dh == nullptr) return;

@@ -14,14 +14,15 @@ class DecodePass {
   DecodePass(const std::vector<Layer>& layers, std::size_t m);
 
   // Decodes the top codes h (m x top code size) through every layer; afterwards bottom() is the
-  // joint reconstruction [x̂, ŷ] (m x joint size) and residue() the stack's residue per row.
-  void forward(const float* h);
+  // joint reconstruction [x̂, ŷ] (m x joint size) and, when `with_residue`, residue() the stack's
+  // residue per row.
+  void forward(const float* h, bool with_residue = true);
   const float* bottom() const { return out_.front().data(); }
   const std::vector<double>& residue() const { return residue_; }
 
   // After forward(): loss[r] = ‖x_r - x̂_r‖² + residue_r over the first `input_size` joint
-  // coordinates (the label part is free), and its gradient dL/dh (m x top code size) into dh
-  // unless dh is null.
+  // coordinates (the label part is free) unless loss is null (then forward may skip the residue),
+  // and its gradient dL/dh (m x top code size) into dh unless dh is null.
   void backward(const float* x, std::size_t input_size, double* loss, float* dh);
 
  private:

@@ -51,7 +51,7 @@ class Layer {
   void encode(const float* v, std::size_t m, float* h) const;
 
   // u = h Wᵀ + b (m x 2n, kept for the backward pass), then the inverse mirroring of u into
-  // out (m x n); residue[r] receives row r's residue.
+  // out (m x n); residue[r] receives row r's residue unless residue is null.
   void decode(const float* h, std::size_t m, float* u, float* out, double* residue) const;
 
   // dL/dh (m x k) from dL/du (m x 2n): du W.

@@ -17,7 +17,9 @@ void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out,
     double row_residue = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const float p = pairs[2 * i], q = pairs[2 * i + 1];
-      if (p > q) {
+      if (residue == nullptr) {
+        row_out[i] = p > q ? p : -q;
+      } else if (p > q) {
         row_out[i] = p;
         row_residue += static_cast<double>(q) * q;
       } else {
@@ -25,7 +27,7 @@ void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out,
         row_residue += static_cast<double>(p) * p;
       }
     }
-    residue[r] = row_residue;
+    if (residue != nullptr) residue[r] = row_residue;
   }
 }
 

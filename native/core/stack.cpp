@@ -141,8 +141,9 @@ Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
   // Every row starts a fresh Adam state at the same moment, so one shared step count t is exactly
   // the per-row optimiser of the original.
   for (std::size_t t = 1; t <= steps; ++t) {
-    pass.forward(result.codes.data());
-    pass.backward(x, nx, result.loss.data(), gradient.data());
+    const bool last = t == steps;  // the decode ŷ is read from: the only one whose loss is reported
+    pass.forward(result.codes.data(), last);
+    pass.backward(x, nx, last ? result.loss.data() : nullptr, gradient.data());
     adam_step(hyper, t, gradient.data(), adam_m.data(), adam_v.data(), result.codes.data(), m * k);
   }
   if (steps == 0) {
