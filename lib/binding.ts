@@ -71,9 +71,9 @@ export function binding(): NativeBinding {
       new Error(
         `indeependence could not load its native binary for ${process.platform}-${process.arch}, Node ${process.versions.node}.\n` +
           `Tried: ${tried}.\nReason: ${(cause as Error).message}\n` +
-          'To fix: build it in the package folder (needs cmake, a C++17 compiler and OpenBLAS: ' +
-          'apt-get install cmake g++ libopenblas-dev; then npm run build:native), ' +
-          'or point INDEEPENDENCE_BINARY at a compatible indeependence.node.',
+          'To fix: prebuilt binaries exist for linux-x64 (glibc); elsewhere build from source in the package folder ' +
+          `(${packageRoot}): install cmake, a C++17 compiler and OpenBLAS (Debian/Ubuntu: apt-get install cmake g++ libopenblas-dev), ` +
+          'then run node scripts/install.js; or point INDEEPENDENCE_BINARY at a compatible indeependence.node.',
         { cause },
       ),
       { code: 'ERR_INDEE_BINARY' },

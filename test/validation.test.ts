@@ -94,3 +94,36 @@ test('a disposed model says so', async () => {
   await expect(m.inferAsync(new Float32Array(4))).rejects.toMatchObject({ code: 'ERR_INDEE_DISPOSED' });
   m.dispose(); // twice is harmless
 });
+
+describe('loading the native binary', () => {
+  const { spawnSync } = jest.requireActual('node:child_process') as typeof import('node:child_process');
+  const dist = require('node:path').join(__dirname, '..', 'dist');
+  const attempt = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['-e', `try { require(${JSON.stringify(dist)}).threads(); console.log('loaded') } catch (e) { console.log(e.code + '\\n' + e.message) }`], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    }).stdout;
+
+  test('a binary that does not load is an ERR_INDEE_BINARY error saying what was tried and what to do', () => {
+    const out = attempt({ INDEEPENDENCE_BINARY: '/nonexistent/indeependence.node' });
+    expect(out).toMatch(/^ERR_INDEE_BINARY\n/);
+    expect(out).toMatch(/Tried: the file named by INDEEPENDENCE_BINARY \(\/nonexistent\/indeependence\.node\)/);
+    expect(out).toMatch(/To fix: prebuilt binaries exist for linux-x64.*apt-get install cmake g\+\+ libopenblas-dev/);
+  });
+
+  test('INDEEPENDENCE_THREADS sets the BLAS threads, and a bad value is a clear error', () => {
+    expect(attempt({ INDEEPENDENCE_THREADS: '1' })).toBe('loaded\n');
+    expect(attempt({ INDEEPENDENCE_THREADS: 'many' })).toMatch(/^ERR_OUT_OF_RANGE\nthe environment variable INDEEPENDENCE_THREADS must be an integer in \[1, 1024\]; got 'many'/);
+  });
+});
+
+test('setThreads/threads set and read the process-wide BLAS thread count', () => {
+  const { setThreads, threads } = jest.requireActual('../lib') as typeof import('../lib');
+  const before = threads();
+  setThreads(1);
+  expect(threads()).toBe(1);
+  setThreads(before);
+  expect(threads()).toBe(before);
+  expect(() => setThreads(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/count must be an integer in \[1, 1024\]; got 0/) }));
+  expect(() => setThreads('2' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+});
