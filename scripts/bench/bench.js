@@ -13,6 +13,8 @@
 //   child process (peer.js), after checking that it computes what this package computes. Its
 //   threaded SIMD build by default (started in Node by wasm-threads.js; the single-threaded SIMD
 //   build if that fails, or with --wasm-threads 0).
+// The fast solvers' rows (solver 'eig' / 'subspace', and the online protocol on the fast schedule)
+// are this package's alone: they have neither a BLAS limit nor a peer.
 // Each child reports its own peak RSS; a third (data.js) loads MNIST and writes the rows used.
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
@@ -52,8 +54,9 @@ const program = new Command()
   .name('npm run bench --')
   .description('Times this package, the BLAS limit and TensorFlow.js (wasm) on the original\'s shapes; writes BENCHMARKS.md.')
   .option('--rows <n>', 'rows of the online protocol (infer 100 steps, collect, learn 100 steps per row)', integer(1), 5)
-  .option('--skip <n>', 'first MNIST row used (the online rows, and the 256-row batch, start there)', integer(0), 20000)
-  .addOption(new Option('--ops <list>', `operations or groups, comma-separated (${GROUPS.join(', ')}, or ids such as learn-0, infer-256)`)
+  .option('--skip <n>', `first MNIST row used (the online rows, the 256-row batch and the fast solvers' ${c.FAST_ROWS} rows start there)`, integer(0), 20000)
+  .option('--fast-blocks <n>', `blocks of ${c.FAST_BLOCK} rows of the fast online schedule (infer the block, collect it, one eig solve)`, integer(1), 4)
+  .addOption(new Option('--ops <list>', `operations or groups, comma-separated (${GROUPS.join(', ')}, or ids such as learn-0, infer-256, learn-eig)`)
     .argParser(opList).default(c.OPS.map((op) => op.id), 'all'))
   .option('--budget <seconds>', 'time spent repeating each figure (at least 2–3 repeats each)', positive, 1.5)
   .option('--threads <n>', 'BLAS threads of this package (default: OpenBLAS\'s, one per core)', integer(1))
@@ -123,23 +126,32 @@ function machine(blasInfo, threads) {
 // ---- formatting ---------------------------------------------------------------------------------
 
 const ms = (s) => (s === undefined ? '—' : s * 1e3 >= 100 ? (s * 1e3).toFixed(0) : s * 1e3 >= 10 ? (s * 1e3).toFixed(1) : (s * 1e3).toFixed(2));
-const gflops = (flops, s) => (s === undefined ? '—' : (flops / s / 1e9).toFixed(1));
+const gflops = (flops, s) => (s === undefined || flops === undefined ? '—' : (flops / s / 1e9).toFixed(1));
 const percent = (limit, s) => (s === undefined || limit === undefined ? '—' : `${((limit / s) * 100).toFixed(0)}%`);
 const times = (peer, s) => (peer === undefined || s === undefined ? '—' : `${(peer / s).toFixed(1)}×`);
 
 const HEADER = ['operation', 'GFLOP', 'package ms', 'GFLOP/s', 'BLAS limit ms', 'GFLOP/s', 'package / limit', 'tfjs-wasm ms', 'GFLOP/s', 'tfjs / package', 'repeats (pkg/BLAS/tfjs)'];
 
+// The markers of the fast solvers' empty cells, explained under the table.
+const NO_PEER = '—¹';
+const NO_LIMIT = '—²';
+const FOOTNOTES = [
+  `¹ Not run by the peer: TensorFlow.js has no symmetric eigensolver, so a tfjs user would have to run the faithful Adam schedule (the learn step and online protocol rows above).`,
+  `² No BLAS limit: the fast solvers' cost is LAPACK- and QR-bound (tridiagonalisation and ssyevr, orthonormalisation, the small SVD of the Procrustes rotation), not a fixed set of BLAS-3 products; nor is there a nominal flop count for them.`,
+];
+
 function tableRows(results) {
   return c.OPS.filter((op) => results[op.id]).map((op) => {
     const r = results[op.id];
     const p = r.package?.seconds, b = r.blas?.seconds, t = r.peer?.seconds;
+    const noLimit = op.blas === false, noPeer = op.peer === false;
     return [
       op.label,
-      (op.flops / 1e9).toFixed(op.flops >= 1e10 ? 0 : 3),
+      op.flops === undefined ? '—' : (op.flops / 1e9).toFixed(op.flops >= 1e10 ? 0 : 3),
       ms(p), gflops(op.flops, p),
-      ms(b), gflops(op.flops, b),
+      noLimit ? NO_LIMIT : ms(b), gflops(op.flops, b),
       percent(b, p),
-      ms(t), gflops(op.flops, t),
+      noPeer ? NO_PEER : ms(t), gflops(op.flops, t),
       times(t, p),
       [r.package?.repeats ?? '—', r.blas?.repeats ?? '—', r.peer?.repeats ?? '—'].join('/'),
     ];
@@ -157,6 +169,21 @@ function markdownTable(header, rows) {
   return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * The active block in words: how many of each layer's d mirrored coordinates have C_ii > 0, read
+ * from model.layer(l).C by package.js in each model it timed learning on. The objective, its gradient
+ * and the fast solvers work on that a×a block; the BLAS limit and the flop count use the dense d×d
+ * products.
+ */
+function activeCoordinatesLine(active) {
+  if (!active?.length) return '';
+  const counts = (layers) => layers.map((x) => `${x.active} of ${x.d}`).join(', ');
+  return 'the objective, its gradient and the fast solvers work on the active block of C, the coordinates with C_ii > 0, and skip the rest (on MNIST: the negative half of every mirrored pair, pixels and labels being ≥ 0, and the pixels that are zero in every row collected). ' +
+    `In this run, active coordinates per layer (layer 0 of ${active[0].layers[0].d}${active.some((a) => a.layers.length > 1) ? ', then layers 1 and 2 where counted' : ''}): ` +
+    active.map(({ where, layers }) => `${counts(layers)} in ${where}`).join('; ') +
+    '. Where a < d, learning (Adam steps and the fast solvers alike) does less work than the dense d×d products of the BLAS limit and the nominal flop count: learn of layer 0 and of the stack, and the online protocol (whose first rows leave many coordinates of every layer inactive), can beat that limit.';
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 
 async function main() {
@@ -170,26 +197,31 @@ async function main() {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'indee-bench-'));
   try {
-    // The rows, from --skip on, in order: the batch of 256 and the online rows.
-    const { labels: allLabels } = await runChild('data.js', { dir, skip: o.skip, count: Math.max(c.BATCH, o.rows) });
+    // The rows, from --skip on, in order: the batch of 256, the online rows, the fast solvers' rows
+    // and the fast online schedule's blocks.
+    const fastRows = o.fastBlocks * c.FAST_BLOCK;
+    const { labels: allLabels } = await runChild('data.js', { dir, skip: o.skip, count: Math.max(c.BATCH, o.rows, c.FAST_ROWS, fastRows) });
     const labels = allLabels.slice(0, o.rows);
-    const childOptions = { dir, ops: o.ops, rows: o.rows, budget: o.budget, wasmThreads: o.wasmThreads };
+    const childOptions = { dir, ops: o.ops, rows: o.rows, fastBlocks: o.fastBlocks, budget: o.budget, wasmThreads: o.wasmThreads };
+    // The peer runs only the operations it has (not the fast solvers).
+    const peerOps = o.ops.filter((id) => c.OPS.find((op) => op.id === id).peer !== false);
 
-    console.log(`indeependence benchmark: ${o.ops.join(', ')}; online ${o.rows} row(s) from MNIST row ${o.skip}`);
+    const streams = [o.ops.includes('online') && `online ${o.rows} row(s)`, o.ops.includes('online-fast') && `fast online ${o.fastBlocks} block(s) of ${c.FAST_BLOCK}`].filter(Boolean);
+    console.log(`indeependence benchmark: ${o.ops.join(', ')}; ${streams.length ? `${streams.join(', ')} from` : 'rows from'} MNIST row ${o.skip}`);
     console.log('this package and the BLAS limit:');
     const threadEnv = o.threads ? { OPENBLAS_NUM_THREADS: String(o.threads), INDEEPENDENCE_THREADS: String(o.threads) } : {};
     const ours = await runChild('package.js', childOptions, { env: threadEnv });
     let peer = null;
     let fallback = null;
-    if (o.peer) {
+    if (o.peer && peerOps.length > 0) {
       console.log('TensorFlow.js (wasm):');
       try {
-        peer = await runChild('peer.js', childOptions, { readyWithin: 120 });
+        peer = await runChild('peer.js', { ...childOptions, ops: peerOps }, { readyWithin: 120 });
       } catch (error) {
         if (!o.wasmThreads) throw error;
         fallback = `the threaded build failed (${error.message}); the single-threaded SIMD build ran instead`;
         console.log(`  ${fallback}`);
-        peer = await runChild('peer.js', { ...childOptions, wasmThreads: 0 }, { readyWithin: 120 });
+        peer = await runChild('peer.js', { ...childOptions, ops: peerOps, wasmThreads: 0 }, { readyWithin: 120 });
       }
     }
 
@@ -222,11 +254,18 @@ async function main() {
           `true labels ${labels.join(',')}; package predicted ${a.join(',')}, tfjs ${b.join(',')}; objectives after the last row: package ${ours.results.online.objectives.map((f) => f.toPrecision(5)).join(', ')}, tfjs ${peer.results.online.objectives.map((f) => f.toPrecision(5)).join(', ')}.`);
       }
     }
-    for (const id of ['collect-1', 'infer-1']) {
-      const r = results[id];
-      if (!r?.vector) continue;
-      const kinds = [...new Set(r.vector.products.map((p) => p.op))].join('/');
-      notes.push(`${c.OPS.find((op) => op.id === id).label}: the same products as matrix-vector kernels (${kinds} instead of gemm/syrk with one row) take ${ms(r.vector.seconds)} ms (${gflops(c.OPS.find((op) => op.id === id).flops, r.vector.seconds)} GFLOP/s) against the limit's ${ms(r.blas.seconds)} ms.`);
+    if (results['online-fast']) {
+      const r = results['online-fast'];
+      const fast = r.package.seconds;
+      const counted = c.fastOnlineCountedFlops();
+      const faithful = results.online?.package?.seconds;
+      const faithfulFlops = c.OPS.find((op) => op.id === 'online').flops;
+      notes.push(`Online protocol, fast schedule: rows ${o.skip}–${o.skip + r.rows - 1} in order (bootstrap: row ${o.skip} collected once with α 0.5, untimed), ${r.rows / r.block} block${r.rows === r.block ? '' : 's'} of ${r.block}, solver 'eig', statistics '${c.FAST_STATISTICS}': ` +
+        `${ms(fast)} ms per row (the whole run's time ÷ its rows; per block ${r.package.blockSeconds.map((s) => (s * 1e3).toFixed(0)).join(', ')} ms); ` +
+        `${r.wrong} of ${r.rows} predictions wrong (per block ${r.wrongPerBlock.join(', ')}). Its infer and collect alone are ${(counted / 1e9).toFixed(3)} GFLOP per row (${gflops(counted, fast)} GFLOP/s over the whole time; the eig solves, one per block, are not counted), ` +
+        (faithful === undefined
+          ? `against the faithful protocol's ${(faithfulFlops / 1e9).toFixed(0)} GFLOP per row (not timed in this run: add --ops online for the speed-up).`
+          : `against the faithful protocol's ${(faithfulFlops / 1e9).toFixed(0)} GFLOP and ${ms(faithful)} ms per row: ${(faithful / fast).toFixed(0)}× faster (faithful s/row ÷ fast s/row).`));
     }
     const rss = `Peak RSS (process.resourceUsage().maxRSS): package + BLAS-limit process ${ours.peakRssMiB.toFixed(0)} MiB` +
       (peer ? `, tfjs process ${peer.peakRssMiB.toFixed(0)} MiB` : '') + ' (MNIST is loaded by a third process that writes the rows used to a file: neither holds the whole set).';
@@ -236,10 +275,15 @@ async function main() {
           ? ' (tfjs starts its threaded build only in browsers; scripts/bench/wasm-threads.js lets it run in Node; `--wasm-threads 0` runs the single-threaded SIMD build tfjs picks in Node)'
           : ' (the build tfjs picks in Node by itself, one thread)') +
         (fallback ? `; ${fallback}` : '')
-      : 'not run (--no-peer)';
+      : o.peer ? 'not run (none of the operations asked for has a peer)' : 'not run (--no-peer)';
     const seconds = c.now() - wall;
 
+    const footnotes = FOOTNOTES.filter((_, i) => table.some((row) => row.includes([NO_PEER, NO_LIMIT][i])));
+    const activeLine = activeCoordinatesLine(ours.active);
+
     console.log(`\n${textTable(header, table)}\n`);
+    for (const line of footnotes) console.log(line);
+    if (activeLine) console.log(`Active block: ${activeLine}`);
     for (const line of checkLines) console.log(line);
     for (const line of notes) console.log(line);
     console.log(rss);
@@ -262,14 +306,17 @@ async function main() {
       '',
       markdownTable(header, table),
       '',
-      'Times are medians over the repeats shown (after one warm-up call each); "package / limit" is the share of the BLAS limit\'s speed the package reaches, "tfjs / package" how many times longer the peer takes. Over 100% means the package met the limit within timing noise (this is a shared 2-core machine: figures move by 10–50% between runs when other work runs).',
+      ...(footnotes.length ? [footnotes.join('<br>\n'), ''] : []),
+      'Times are medians over the repeats shown (after one warm-up call each; the fast online schedule: its whole time ÷ its rows, over the blocks shown); "package / limit" is the share of the BLAS limit\'s speed the package reaches, "tfjs / package" how many times longer the peer takes. Over 100% means the package met the limit within timing noise (this is a shared 2-core machine: figures move by 10–50% between runs when other work runs), or, for learn on MNIST statistics, that it works on the active block of C, smaller than the dense products of the limit (see below).',
       '',
       '## How the figures are made',
       '',
-      '- **this package**: `collect(x, y, { alpha: 0.01 })` on the [400, 250, 150] stack (the moving average, row by row exact); `learn({ steps: 1 })` on single-layer models of each layer\'s shape (794→400, 400→250 and 250→150, `labelSize` 0) and on the stack; `infer(x, { steps: 100 })`; the online protocol as the original ran it, per row `infer` 100 steps, `collect` α 0.01, `learn` 100 steps.',
-      '- **BLAS limit**: the products of native/bench/bench.cpp, timed in C++ by `timeBlas` (native/binding/blas_timing.cpp) after a warm-up: collect, per layer `ssyrk` (d×d, rank m) + `sgemm` (m×d · d×k); learn step, per layer `ssymm` (C·W) + `ssyrk` (WᵀW) + 3 `sgemm` (Wᵀ(CW), (CW)(WᵀW), W(WᵀCW)); infer step, per layer 2 `sgemm` (h·Wᵀ and du·W), times 100; online, the sum of its parts (100 infer steps of 1 row, 1 collect of 1 row, 100 learn steps of the stack).',
-      '- **tfjs-wasm**: scripts/bench/peer.js, the same math in tfjs ops: mirroring, the exact row-by-row moving average as one weighted rank-m product, the trace objective\'s gradient written as P(2S − 4I) + W(2T) with P = CW, S = WᵀW, T = WᵀP, TF1 Adam by hand (tfjs\'s `tf.train.adam` adds ε to the bias-corrected √v̂, TF1 does not), infer\'s decode with inverse mirroring and residue back-propagated by hand so that every product is a plain `matMul` (the rows of W split once per call into the even and odd halves of the mirrored pairs and transposed, the bias fused into the decode\'s products: no pair is gathered out of u). `tf.tidy` around every step, old state disposed, `dataSync()` before each clock reading.',
-      '- **flops** (the same nominal count for every column, so GFLOP/s ratios are time ratios): collect, per layer m·d(d+1) + 2·m·d·k; learn step, per layer 2d²k + 8dk² (ALGORITHM.md); infer, per step and layer 4·m·d·k; online, per row the sum of its parts. d = 2n is the mirrored input size. O(m·d) and O(d·k) work (mirroring, Adam, the mean) is not counted.',
+      '- **this package**: `collect(x, y, { alpha: 0.01 })` on the [400, 250, 150] stack (the moving average, row by row exact); `learn({ steps: 1 })` on single-layer models of each layer\'s shape (794→400, 400→250 and 250→150, `labelSize` 0) and on the stack; `infer(x, { steps: 100 })`; the online protocol as the original ran it, per row `infer` 100 steps, `collect` α 0.01, `learn` 100 steps. With one row, collect and infer run matrix-vector kernels (a one-pass rank-1 update of C\'s lower triangle, `sgemv`).',
+      `- **the fast solvers** (package only): a [400, 250, 150] stack (\`solver: 'eig'\` or \`'subspace'\`, \`statistics: '${c.FAST_STATISTICS}'\`) that has collected the ${c.FAST_ROWS.toLocaleString('en')} MNIST rows from --skip on; \`learn()\` with \`'eig'\` is one solve per layer (LAPACK \`ssyevr\`, the top-k eigenvectors of C's active block), with \`'subspace'\` \`learn({ steps: 1 })\` one orthogonal iteration and a Rayleigh–Ritz rotation; both then rotate the new basis onto the previous W (Procrustes: a k×k SVD). Repeats start from the previous call's W, which costs the same. **Online protocol, fast schedule**: what \`indeependence train --block ${c.FAST_BLOCK} --learn-every ${c.FAST_BLOCK} --solver eig --statistics ${c.FAST_STATISTICS}\` runs, on rows from --skip in order (no shuffle): the same untimed bootstrap as the faithful protocol, then per block of ${c.FAST_BLOCK} rows \`infer\` 100 steps on the block at once, \`collect\` the block, \`learn\` (one eig solve per layer); the figure is the run's time ÷ its rows (\`--fast-blocks\` blocks).`,
+      '- **BLAS limit**: the dominant products, timed in C++ by `timeBlas` (native/binding/blas_timing.cpp) after a warm-up: collect of 256 rows, per layer `ssyrk` (d×d, rank m) + `sgemm` (m×d · d×k); collect of 1 row, the matrix-vector kernels the package runs for it, per layer `ssyr` (d×d, rank 1) + `sgemv` (zᵀW); learn step, per layer `ssymm` (C·W) + `ssyrk` (WᵀW) + 3 `sgemm` (Wᵀ(CW), (CW)(WᵀW), W(WᵀCW)); infer step of 256 rows, per layer 2 `sgemm` (h·Wᵀ and du·W), of 1 row 2 `sgemv` (W·h and Wᵀ·du), times 100; online, the sum of its parts (100 infer steps of 1 row and 1 collect of 1 row, as matrix-vector products, and 100 learn steps of the stack). The batched and learn products are those of native/bench/bench.cpp. The fast solvers have none: their cost is LAPACK- and QR-bound, not a fixed set of BLAS-3 products.',
+      ...(activeLine ? [`- **the active block**: ${activeLine}`] : []),
+      '- **tfjs-wasm**: scripts/bench/peer.js, the same math in tfjs ops: mirroring, the exact row-by-row moving average as one weighted rank-m product, the trace objective\'s gradient written as P(2S − 4I) + W(2T) with P = CW, S = WᵀW, T = WᵀP, TF1 Adam by hand (tfjs\'s `tf.train.adam` adds ε to the bias-corrected √v̂, TF1 does not), infer\'s decode with inverse mirroring and residue back-propagated by hand so that every product is a plain `matMul` (the rows of W split once per call into the even and odd halves of the mirrored pairs and transposed, the bias fused into the decode\'s products: no pair is gathered out of u). `tf.tidy` around every step, old state disposed, `dataSync()` before each clock reading. It does not run the fast solvers\' rows: TensorFlow.js has no symmetric eigensolver.',
+      '- **flops** (the same nominal count for every column, so GFLOP/s ratios are time ratios): collect, per layer m·d(d+1) + 2·m·d·k; learn step, per layer 2d²k + 8dk² (ALGORITHM.md); infer, per step and layer 4·m·d·k; online, per row the sum of its parts. d = 2n is the mirrored input size, whether or not C\'s coordinates are active. O(m·d) and O(d·k) work (mirroring, Adam, the mean) is not counted. The fast solvers\' rows have no count ("—"; the notes give the fast online schedule\'s infer + collect flops).',
       '',
       '## Checks and notes',
       '',
@@ -279,9 +326,10 @@ async function main() {
     fs.writeFileSync(o.markdown, md);
     const json = {
       command, date: started.toISOString(), seconds, machine: info, peer: peer ? peer.build : null,
-      options: { rows: o.rows, skip: o.skip, ops: o.ops, budget: o.budget, threads: o.threads ?? null, wasmThreads: o.wasmThreads },
+      options: { rows: o.rows, skip: o.skip, fastBlocks: o.fastBlocks, ops: o.ops, budget: o.budget, threads: o.threads ?? null, wasmThreads: o.wasmThreads },
       ops: Object.fromEntries(c.OPS.filter((op) => results[op.id]).map((op) => [op.id, { label: op.label, flops: op.flops, ...results[op.id] }])),
       check: peer?.check ?? null,
+      activeCoordinates: ours.active,
       peakRssMiB: { package: ours.peakRssMiB, peer: peer?.peakRssMiB ?? null },
       peerTensorsLeft: peer?.tensors ?? null,
     };

@@ -26,6 +26,7 @@ const BATCH = 256; // the larger batch of collect and infer
  * - infer, m rows, s steps: s · Σ 4·m·d·k (decoding h·Wᵀ and its backward du·W per layer); the
  *   starting encode, inverse mirroring, the loss and Adam, O(m·d), are not counted.
  * - online, per row: infer (1 row, 100 steps) + collect (1 row) + 100 learn steps of the stack.
+ * - the fast solvers (eig, subspace, the fast online schedule): no nominal count (see OPS).
  */
 const collectFlops = (m) => SHAPES.reduce((s, { d, k }) => s + m * d * (d + 1) + 2 * m * d * k, 0);
 const learnFlops = (l) => 2 * SHAPES[l].d ** 2 * SHAPES[l].k + 8 * SHAPES[l].d * SHAPES[l].k ** 2;
@@ -33,6 +34,18 @@ const stackLearnFlops = () => SHAPES.reduce((s, _, l) => s + learnFlops(l), 0);
 const inferFlops = (m, steps) => steps * SHAPES.reduce((s, { d, k }) => s + 4 * m * d * k, 0);
 const onlineFlops = () => inferFlops(1, STEPS) + collectFlops(1) + STEPS * stackLearnFlops();
 
+/** Rows collected by the fast solvers' stacks (learn-eig, learn-subspace), from --skip on. */
+const FAST_ROWS = 1000;
+/** The fast online schedule: rows per block (inferred together, collected, then one learn). */
+const FAST_BLOCK = 50;
+/** The fast solvers' stacks: cumulative statistics, as `indeependence train --solver eig` would use them. */
+const FAST_STATISTICS = 'cumulative';
+
+/**
+ * The operations, in table order (`flops` as above). `flops` undefined: no nominal count (the fast solvers, whose cost
+ * is LAPACK's, not a fixed set of products). `blas: false`: no BLAS limit; `peer: false`: the peer
+ * does not run it (TensorFlow.js has no symmetric eigensolver).
+ */
 const OPS = [
   { id: 'collect-1', group: 'collect', label: 'collect, 1 row', flops: collectFlops(1) },
   { id: 'collect-256', group: 'collect', label: `collect, ${BATCH} rows`, flops: collectFlops(BATCH) },
@@ -41,11 +54,18 @@ const OPS = [
   { id: 'infer-1', group: 'infer', label: `infer, 1 row, ${STEPS} steps`, flops: inferFlops(1, STEPS) },
   { id: 'infer-256', group: 'infer', label: `infer, ${BATCH} rows, ${STEPS} steps`, flops: inferFlops(BATCH, STEPS) },
   { id: 'online', group: 'online', label: 'online protocol, per row', flops: onlineFlops() },
+  { id: 'learn-eig', group: 'fast', label: 'learn, eig solve, stack', blas: false, peer: false },
+  { id: 'learn-subspace', group: 'fast', label: 'learn, subspace (1 iteration), stack', blas: false, peer: false },
+  { id: 'online-fast', group: 'fast', label: 'online protocol, fast schedule, per row', blas: false, peer: false },
 ];
+/** Flops of the fast online schedule's infer (100 steps) and collect, per row; its eig solves are not counted. */
+const fastOnlineCountedFlops = () => inferFlops(1, STEPS) + collectFlops(1);
 
 /**
- * The BLAS products that dominate each operation (those of native/bench/bench.cpp), as lists for
- * the addon's timeBlas, and how many times a list is run per operation.
+ * The BLAS products that dominate each operation, as lists for the addon's timeBlas, and how many
+ * times a list is run per operation: those of native/bench/bench.cpp for batches and learn steps,
+ * and for one row (collect, infer, and those parts of the online protocol) the matrix-vector
+ * kernels the package runs for m = 1 (vectorProducts).
  */
 function collectProducts(m) {
   return SHAPES.flatMap(({ d, k }) => [
@@ -69,23 +89,27 @@ function inferStepProducts(m) {
     { op: 'gemm', m, n: k, k: d }, // backward dh = du W
   ]);
 }
-/** The same products for one row as matrix-vector kernels (what m = 1 could use instead of gemm/syrk). */
+/**
+ * One row's products as the package runs them: matrix-vector kernels. collect, per layer the
+ * rank-1 update of C's lower triangle (ssyr) and the code h = z W (sgemv, Wᵀz); infer, per step and
+ * layer the decode u = h Wᵀ (sgemv, W h) and its backward dh = du W (sgemv, Wᵀdu).
+ */
 function vectorProducts(kind) {
   if (kind === 'collect') return SHAPES.flatMap(({ d, k }) => [{ op: 'syr', n: d }, { op: 'gemv', m: d, n: k, trans: true }]);
   return SHAPES.flatMap(({ d, k }) => [{ op: 'gemv', m: d, n: k }, { op: 'gemv', m: d, n: k, trans: true }]);
 }
 /** op id → [{ products, times }]: the op's BLAS limit is Σ times × (time of one pass over products). */
 function blasPlan(id) {
-  if (id === 'collect-1') return [{ products: collectProducts(1), times: 1 }];
+  if (id === 'collect-1') return [{ products: vectorProducts('collect'), times: 1 }];
   if (id === 'collect-256') return [{ products: collectProducts(BATCH), times: 1 }];
   if (id === 'learn-stack') return [{ products: SHAPES.flatMap((_, l) => learnProducts(l)), times: 1 }];
-  if (id.startsWith('learn-')) return [{ products: learnProducts(Number(id.slice(6))), times: 1 }];
-  if (id === 'infer-1') return [{ products: inferStepProducts(1), times: STEPS }];
+  if (/^learn-\d+$/.test(id)) return [{ products: learnProducts(Number(id.slice(6))), times: 1 }];
+  if (id === 'infer-1') return [{ products: vectorProducts('infer'), times: STEPS }];
   if (id === 'infer-256') return [{ products: inferStepProducts(BATCH), times: STEPS }];
   if (id === 'online')
     return [
-      { products: inferStepProducts(1), times: STEPS },
-      { products: collectProducts(1), times: 1 },
+      { products: vectorProducts('infer'), times: STEPS },
+      { products: vectorProducts('collect'), times: 1 },
       { products: SHAPES.flatMap((_, l) => learnProducts(l)), times: STEPS },
     ];
   throw new Error(`no BLAS plan for ${id}`);
@@ -180,7 +204,11 @@ module.exports = {
   RATE,
   STEPS,
   BATCH,
+  FAST_ROWS,
+  FAST_BLOCK,
+  FAST_STATISTICS,
   OPS,
+  fastOnlineCountedFlops,
   blasPlan,
   vectorProducts,
   measure,

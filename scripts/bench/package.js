@@ -85,17 +85,25 @@ function blasLimit(id) {
   return { seconds, repeats, parts };
 }
 
-function vectorLimit(kind, times) {
-  const products = c.vectorProducts(kind);
-  const timed = native.timeBlas(products, 200);
-  return { seconds: times * c.median(timed.seconds), repeats: 200, products: timed.products.map((p, i) => ({ ...products[i], ...p })) };
+function record(id, pkg, extra = {}) {
+  const blas = c.OPS.find((op) => op.id === id).blas === false ? null : blasLimit(id);
+  results[id] = { package: pkg, blas, ...extra };
+  log(`${id}: ${(pkg.seconds * 1e3).toFixed(2)} ms (${pkg.repeats} repeats)` +
+    (blas ? `, BLAS limit ${(blas.seconds * 1e3).toFixed(2)} ms (${blas.repeats} repeats)` : ', no BLAS limit'));
 }
 
-function record(id, pkg, extra = {}) {
-  const blas = blasLimit(id);
-  results[id] = { package: pkg, blas, ...extra };
-  log(`${id}: ${(pkg.seconds * 1e3).toFixed(2)} ms (${pkg.repeats} repeats), BLAS limit ${(blas.seconds * 1e3).toFixed(2)} ms (${blas.repeats} repeats)`);
+/** Per layer, how many of C's d mirrored coordinates are active (C_ii > 0): the objective and the solvers work on that block. */
+function activeCoordinates(model) {
+  return Array.from({ length: model.depth }, (_, l) => {
+    const { C } = model.layer(l);
+    const d = Math.round(Math.sqrt(C.length));
+    let active = 0;
+    for (let i = 0; i < d; ++i) if (C[i * d + i] > 0) ++active;
+    return { active, d };
+  });
 }
+/** Where the active coordinates were counted: [{ where, layers: [{ active, d }] }], in table order. */
+const active = [];
 
 const stack = new Autoencoder(stackOptions);
 stack.collect(batch.x, batch.y, { alpha: c.ALPHA });
@@ -104,8 +112,10 @@ for (const m of [1, c.BATCH]) {
   const id = `collect-${m}`;
   if (!wanted.has(id)) continue;
   const { x, y } = rows(0, m);
-  record(id, c.measure(() => stack.collect(x, y, { alpha: c.ALPHA }), { budget }), m === 1 ? { vector: vectorLimit('collect', 1) } : {});
+  record(id, c.measure(() => stack.collect(x, y, { alpha: c.ALPHA }), { budget }));
 }
+if (wanted.has('learn-stack')) active.push({ where: `the learn step's models after their ${c.BATCH} rows`, layers: activeCoordinates(stack) });
+else if (c.SHAPES.some((_, l) => wanted.has(`learn-${l}`))) active.push({ where: `the learn step's models after their ${c.BATCH} rows`, layers: activeCoordinates(single[0]) });
 c.SHAPES.forEach((_, l) => {
   if (wanted.has(`learn-${l}`)) record(`learn-${l}`, c.measure(() => single[l].learn({ steps: 1 }), { budget, min: 3 }));
 });
@@ -116,7 +126,7 @@ for (const m of [1, c.BATCH]) {
   const { x } = rows(0, m);
   const run = () => stack.infer(x, { steps: c.STEPS });
   const warmup = () => stack.infer(x, { steps: 2 });
-  record(id, c.measure(run, { budget, warmup }), m === 1 ? { vector: vectorLimit('infer', c.STEPS) } : {});
+  record(id, c.measure(run, { budget, warmup }));
 }
 
 // The original's online protocol: bootstrap (the first row collected once with α = 0.5, untimed),
@@ -136,9 +146,69 @@ if (wanted.has('online')) {
     log(`online row ${r + 1}/${options.rows}: ${perRow[r].toFixed(2)} s`);
   }
   record('online', { ...c.summary(perRow), total: perRow.reduce((a, b) => a + b, 0) }, { predictions, objectives: [...online.objectives()] });
+  active.push({ where: `the online protocol's model after the bootstrap and its ${options.rows} row(s)`, layers: activeCoordinates(online) });
+}
+
+// ---- the fast solvers ---------------------------------------------------------------------------
+// A stack with cumulative statistics that has collected FAST_ROWS rows from --skip on; learn() is
+// one solve per layer (eig: ssyevr on C's active block, whatever steps; subspace: `steps`
+// orthogonal iterations), then the rotation onto the previous W. Repeats start from the previous
+// call's W: a solve costs the same from there.
+for (const solver of ['eig', 'subspace']) {
+  const id = `learn-${solver}`;
+  if (!wanted.has(id)) continue;
+  const model = new Autoencoder({ ...stackOptions, solver, statistics: c.FAST_STATISTICS });
+  const { x, y } = rows(0, c.FAST_ROWS);
+  model.collect(x, y);
+  if (solver === 'eig' || !wanted.has('learn-eig'))
+    active.push({ where: `the fast solvers' stack after its ${c.FAST_ROWS.toLocaleString('en')} rows`, layers: activeCoordinates(model) });
+  const objectives = [];
+  const run = () => objectives.push([...model.learn({ steps: 1 })]);
+  record(id, c.measure(run, { budget, min: 3, max: solver === 'eig' ? 5 : 10 }), { objectives: objectives[objectives.length - 1] });
+  model.dispose();
+}
+
+// The fast online schedule (`indeependence train --block 50 --learn-every 50 --solver eig
+// --statistics cumulative`, rows in order): bootstrap as the faithful protocol (row --skip
+// collected once with α 0.5, untimed), then per block of FAST_BLOCK rows: infer them together
+// (100 steps), collect them, learn (one eig solve per layer).
+if (wanted.has('online-fast')) {
+  const model = new Autoencoder({ ...stackOptions, solver: 'eig', statistics: c.FAST_STATISTICS });
+  const boot = rows(0, 1);
+  model.collect(boot.x, boot.y, { alpha: 0.5 });
+  const predictions = [];
+  const wrong = [];
+  const perBlock = [];
+  for (let b = 0; b < options.fastBlocks; ++b) {
+    const start = b * c.FAST_BLOCK;
+    const { x, y } = rows(start, c.FAST_BLOCK);
+    const t = c.now();
+    const { labels } = model.infer(x, { steps: c.STEPS });
+    model.collect(x, y, { alpha: c.ALPHA });
+    model.learn({ steps: c.STEPS });
+    perBlock.push(c.now() - t);
+    predictions.push(...labels);
+    wrong.push(Array.from(labels).filter((label, r) => label !== data.labels[start + r]).length);
+    log(`online-fast block ${b + 1}/${options.fastBlocks}: ${perBlock[b].toFixed(2)} s, ${wrong[b]} wrong of ${c.FAST_BLOCK}`);
+  }
+  const count = options.fastBlocks * c.FAST_BLOCK;
+  const total = perBlock.reduce((a, b) => a + b, 0);
+  // The figure: the whole run's time per row (blocks differ: C's active block grows).
+  const pkg = {
+    seconds: total / count,
+    mean: total / count,
+    min: Math.min(...perBlock) / c.FAST_BLOCK,
+    repeats: options.fastBlocks,
+    total,
+    blockSeconds: perBlock,
+  };
+  record('online-fast', pkg, { rows: count, block: c.FAST_BLOCK, predictions, wrong: wrong.reduce((a, b) => a + b, 0), wrongPerBlock: wrong, objectives: [...model.objectives()] });
+  active.push({ where: `the fast online schedule's model after the bootstrap and its ${count} rows`, layers: activeCoordinates(model) });
+  model.dispose();
 }
 
 process.send({
+  active,
   results,
   check: { objectives: [...objectives] },
   blasInfo: native.blasInfo(),
