@@ -1,6 +1,7 @@
 #include "adam.hpp"
 
 #include <cmath>
+#include <limits>
 
 namespace indee {
 
@@ -10,9 +11,15 @@ void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m
   const float step = static_cast<float>(hyper.rate * std::sqrt(1.0 - std::pow(double(hyper.beta2), td)) /
                                         (1.0 - std::pow(double(hyper.beta1), td)));
   const float b1 = hyper.beta1, b2 = hyper.beta2, eps = hyper.epsilon;
+  // Moments that fall below the smallest normal float are set to zero, as TensorFlow's CPU kernels
+  // do (they run with flush-to-zero): a denormal moment contributes nothing to the step but makes
+  // every operation on it many times slower.
+  const float tiny = std::numeric_limits<float>::min();
   for (std::size_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    const float mi = b1 * m[i] + (1.0f - b1) * g[i];
+    const float vi = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    m[i] = std::fabs(mi) < tiny ? 0.0f : mi;
+    v[i] = vi < tiny ? 0.0f : vi;
     x[i] -= step * m[i] / (std::sqrt(v[i]) + eps);
   }
 }

@@ -17,6 +17,7 @@ struct AdamHyper {
 // One step at step count t (already incremented, t >= 1), over n parameters x with gradient g:
 //   m ← β1·m + (1-β1)·g;  v ← β2·v + (1-β2)·g²;
 //   x ← x − rate·√(1-β2ᵗ)/(1-β1ᵗ) · m/(√v + ε)
+// with m and v flushed to zero below the smallest normal float (see adam.cpp).
 void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m, float* v, float* x,
                std::size_t n);
 
