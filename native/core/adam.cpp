@@ -3,9 +3,11 @@
 #include <cmath>
 #include <limits>
 
+#include "simd.hpp"
+
 namespace indee {
 
-void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m, float* v, float* x,
+INDEE_MULTIVERSION void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m, float* v, float* x,
                std::size_t n) {
   const double td = static_cast<double>(t);
   const float step = static_cast<float>(hyper.rate * std::sqrt(1.0 - std::pow(double(hyper.beta2), td)) /

@@ -1,8 +1,10 @@
 #include "mirror.hpp"
 
+#include "simd.hpp"
+
 namespace indee {
 
-void mirror(const float* v, std::size_t count, float* e) {
+INDEE_MULTIVERSION void mirror(const float* v, std::size_t count, float* e) {
   for (std::size_t i = 0; i < count; ++i) {
     const float x = v[i];
     e[2 * i] = x > 0.0f ? x : 0.0f;
@@ -10,7 +12,7 @@ void mirror(const float* v, std::size_t count, float* e) {
   }
 }
 
-void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out, double* residue) {
+INDEE_MULTIVERSION void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out, double* residue) {
   for (std::size_t r = 0; r < rows; ++r) {
     const float* pairs = u + r * 2 * n;
     float* row_out = out + r * n;
@@ -31,7 +33,7 @@ void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out,
   }
 }
 
-void inverse_mirror_backward(const float* u, const float* g, std::size_t count, float* du) {
+INDEE_MULTIVERSION void inverse_mirror_backward(const float* u, const float* g, std::size_t count, float* du) {
   for (std::size_t i = 0; i < count; ++i) {
     const float p = u[2 * i], q = u[2 * i + 1];
     if (p > q) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../../core/error.hpp"
+#include "../../core/simd.hpp"
 
 namespace indee::blas {
 namespace {
@@ -46,21 +47,26 @@ void symm(std::size_t n, std::size_t k, const float* s, const float* b, float be
               dim(k));
 }
 
+namespace {
+
+// The lower triangle of s (n x n) = alpha·x xᵀ + beta·s in one pass: each entry read and written
+// once, where ssyrk's blocking (or a scaling pass, then ssyr) costs two to four times more.
+INDEE_MULTIVERSION void rank1_update(std::size_t n, float alpha, const float* x, float beta, float* s) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float scaled = alpha * x[i];
+    float* row = s + i * n;
+    if (beta == 0.0f)
+      for (std::size_t j = 0; j <= i; ++j) row[j] = scaled * x[j];
+    else
+      for (std::size_t j = 0; j <= i; ++j) row[j] = beta * row[j] + scaled * x[j];
+  }
+}
+
+}  // namespace
+
 void syrk(std::size_t n, std::size_t m, float alpha, const float* a, float beta, float* s) {
   if (n == 0) return;
-  if (m == 1) {
-    // A rank-1 update (collecting one row): one pass over the lower triangle, each entry read and
-    // written once; ssyrk's blocking (or a scaling pass then ssyr) costs two to four times more.
-    for (std::size_t i = 0; i < n; ++i) {
-      const float scaled = alpha * a[i];
-      float* row = s + i * n;
-      if (beta == 0.0f)
-        for (std::size_t j = 0; j <= i; ++j) row[j] = scaled * a[j];
-      else
-        for (std::size_t j = 0; j <= i; ++j) row[j] = beta * row[j] + scaled * a[j];
-    }
-    return;
-  }
+  if (m == 1) return rank1_update(n, alpha, a, beta, s);  // collecting one row
   cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, dim(n), dim(m), alpha, a, dim(n), beta, s, dim(n));
 }
 
