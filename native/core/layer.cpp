@@ -35,7 +35,9 @@ Layer::Layer(std::size_t input, std::size_t code, std::uint64_t seed_state, floa
       b_(2 * input, 0.0f),
       stats_(2 * input),
       adam_m_(2 * input * code, 0.0f),
-      adam_v_(2 * input * code, 0.0f) {
+      adam_v_(2 * input * code, 0.0f),
+      objective_(2 * input, code),
+      gradient_(2 * input * code) {
   SplitMix64 rng(seed_state);
   for (float& w : W_) w = init_scale * (2.0f * rng.uniform() - 1.0f);
 }
@@ -144,14 +146,13 @@ double Layer::learn(std::size_t steps, const AdamHyper& hyper, Solver solver) {
     solve(solver, steps, m);
     steps = 0;
   }
-  TraceObjective f(mirrored_size(), k_, m.active);
-  if (steps == 0) return f.evaluate(m.C, W_.data(), nullptr);
+  objective_.reset(std::move(m.active));
+  if (steps == 0) return objective_.evaluate(m.C, W_.data(), nullptr);
 
-  std::vector<float> gradient(W_.size());
   double value = 0.0;
   for (std::size_t s = 0; s < steps; ++s) {
-    value = f.evaluate(m.C, W_.data(), gradient.data());
-    adam_step(hyper, ++adam_t_, gradient.data(), adam_m_.data(), adam_v_.data(), W_.data(), W_.size());
+    value = objective_.evaluate(m.C, W_.data(), gradient_.data());
+    adam_step(hyper, ++adam_t_, gradient_.data(), adam_m_.data(), adam_v_.data(), W_.data(), W_.size());
   }
   return value;
 }

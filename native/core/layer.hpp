@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "adam.hpp"
+#include "objective.hpp"
 #include "statistics.hpp"
 
 namespace indee {
@@ -94,6 +95,9 @@ class Layer {
   Statistics stats_;
   std::vector<float> adam_m_, adam_v_;
   std::uint64_t adam_t_ = 0;
+  // learn's workspace, kept between calls so that a loop of short learns allocates nothing.
+  TraceObjective objective_;
+  std::vector<float> gradient_;  // 2n x k
 };
 
 }  // namespace indee

@@ -38,14 +38,17 @@ std::vector<float> active_block(std::size_t d, const float* C, const std::vector
 TraceObjective::TraceObjective(std::size_t dim, std::size_t code) : TraceObjective(dim, code, all_coordinates(dim)) {}
 
 TraceObjective::TraceObjective(std::size_t dim, std::size_t code, std::vector<std::size_t> active)
-    : d_(dim),
-      k_(code),
-      active_(std::move(active)),
-      Wa_(dense() ? 0 : active_.size() * code),
-      P_(active_.size() * code),
-      S_(code * code),
-      T_(code * code),
-      Q_(dense() ? 0 : active_.size() * code) {}
+    : d_(dim), k_(code), S_(code * code), T_(code * code) {
+  reset(std::move(active));
+}
+
+void TraceObjective::reset(std::vector<std::size_t> active) {
+  active_ = std::move(active);
+  const std::size_t rows = dense() ? 0 : active_.size() * k_;
+  Wa_.resize(rows);
+  Q_.resize(rows);
+  P_.resize(active_.size() * k_);
+}
 
 double TraceObjective::evaluate(const float* C, const float* W, float* gradient) {
   const std::size_t d = d_, k = k_, a = active_.size();

@@ -22,6 +22,9 @@ class TraceObjective {
   // Only the coordinates `active` (ascending, each < dim) may have C_ii > 0; C is their block.
   TraceObjective(std::size_t dim, std::size_t code, std::vector<std::size_t> active);
 
+  // Changes the active coordinates, keeping the buffers' memory (a layer reuses one objective).
+  void reset(std::vector<std::size_t> active);
+
   // f(W) for C (the active block, a x a, lower triangle read) and W (dim x code); writes ∇f into
   // `gradient` (dim x code) unless it is null.
   double evaluate(const float* C, const float* W, float* gradient);
