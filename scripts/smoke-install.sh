@@ -41,6 +41,10 @@ load_ms="$(
   done
   npm init -y >/dev/null
   npm install --no-audit --no-fund "$tarball" >&2
+  # The install script (which npm 11 does not run for a dependency unless approved) finds the
+  # prebuilt binary and builds nothing.
+  node node_modules/indeependence/scripts/install.js >&2
+  [[ ! -e node_modules/indeependence/build ]] || fail "the install script built from source although a prebuilt binary loads"
   node cjs.cjs >&2
   node esm.mjs >&2
   npx indeependence --version >/dev/null || fail "the indeependence command does not run"
@@ -50,6 +54,15 @@ const { threads } = require('indeependence');
 threads(); // loads the native binary
 console.log((Number(process.hrtime.bigint() - start) / 1e6).toFixed(0));"
 )"
+# Where no prebuilt binary loads, the install script builds from source (compilers back on PATH).
+(
+  cd "$work/project"
+  rm -rf node_modules/indeependence/prebuilds
+  node node_modules/indeependence/scripts/install.js
+  [[ -e node_modules/indeependence/build/Release/indeependence.node ]] || fail "the source build made no binary"
+  node cjs.cjs
+) >&2
+
 node -e "
 const { statSync } = require('node:fs');
 const mb = (file) => (statSync(file).size / 1e6).toFixed(1);
