@@ -7,18 +7,23 @@ import {
   GLYPH_HEIGHT,
   NAN_COLOR,
   Raster,
+  barChart,
+  barChartLayout,
   crc32,
   encodePng,
   fitText,
+  formatBarValue,
   glyph,
   imageGrid,
   imageGridLayout,
   lineChart,
   lineChartLayout,
   textWidth,
+  type BarChartOptions,
   type ChartLayout,
   type ImageGridOptions,
   type LineChartOptions,
+  type Rect,
 } from '../lib/plot';
 import { decodePng, pixel, type DecodedPng } from './png-decode';
 
@@ -364,6 +369,282 @@ describe('lineChart', () => {
   ])('rejects %s', (_name, options, type, message) => {
     expectArgumentError(() => lineChart(options as LineChartOptions), type, message);
     expectArgumentError(() => lineChartLayout(options as LineChartOptions), type, message);
+  });
+});
+
+describe('barChart', () => {
+  // Light colours, so that the black text of labels is told apart from the bars by isDark.
+  const PINK: Rgb = [250, 170, 190];
+  const GREEN: Rgb = [150, 230, 150];
+  const NAVY: Rgb = [20, 30, 110];
+  const scenarios = ['class', 'task', 'domain', 'permuted'];
+  const accuracy = (extra: Partial<BarChartOptions> = {}): BarChartOptions => ({
+    groups: scenarios,
+    series: [
+      { label: 'indeependence', values: [88.4, 97.9, 93.1, 95.2], color: PINK },
+      { label: 'EWC', values: [19.8, 96.5, 63.2, 90.1], color: GREEN },
+    ],
+    title: 'Final accuracy',
+    yLabel: 'accuracy (%)',
+    yMin: 0,
+    yMax: 100,
+    ...extra,
+  });
+  /** The first row from the top of the plot, in the column `x`, that has colour `color`; -1 if none. */
+  const topRow = (image: DecodedPng, plot: Rect, x: number, color: Rgb): number => {
+    for (let y = plot.y; y < plot.y + plot.height; y++) if (same(color)(pixel(image, x, y))) return y;
+    return -1;
+  };
+  const middle = (r: Rect): number => r.x + (r.width >> 1);
+
+  test('has the asked size, valid chunks and a white background', () => {
+    const image = decodePng(barChart({ ...accuracy(), width: 640, height: 300 }));
+    expect([image.width, image.height]).toEqual([640, 300]);
+    expect(pixel(image, 0, 0)).toEqual(WHITE);
+    expect(pixel(image, 639, 299)).toEqual(WHITE);
+    const defaults = decodePng(barChart(accuracy()));
+    expect([defaults.width, defaults.height]).toEqual([900, 500]);
+  });
+
+  test("bars rise from the baseline to their value's row", () => {
+    const options = accuracy();
+    const layout = barChartLayout(options);
+    const { plot, yToRow, bars, baseline } = layout;
+    const image = decodePng(barChart(options));
+    expect(baseline).toBe(yToRow(0));
+    expect(baseline).toBe(plot.y + plot.height - 1);
+    options.series.forEach((series, i) => {
+      scenarios.forEach((_, g) => {
+        const bar = bars[i][g] as Rect;
+        const value = series.values[g];
+        const color = series.color as Rgb;
+        expect(bar.y).toBe(yToRow(value));
+        expect(bar.y + bar.height - 1).toBe(baseline);
+        // In the decoded picture: the colour starts exactly on the value's row and fills the bar.
+        expect(topRow(image, plot, middle(bar), color)).toBe(yToRow(value));
+        expect(count(image, middle(bar), plot.y, middle(bar) + 1, plot.y + plot.height, same(color))).toBe(bar.height);
+        expect(count(image, bar.x, bar.y, bar.x + bar.width, bar.y + bar.height, same(color))).toBe(bar.width * bar.height);
+      });
+    });
+    // Bars of one group sit side by side, in series order, inside the group's columns.
+    for (let g = 0; g < scenarios.length; g++) {
+      const [a, b] = [bars[0][g] as Rect, bars[1][g] as Rect];
+      const group = layout.groups[g];
+      expect(b.x).toBe(a.x + a.width);
+      expect(a.x).toBeGreaterThan(group.x);
+      expect(b.x + b.width).toBeLessThan(group.x + group.width);
+    }
+    // 97.9 stands higher than 19.8.
+    expect((bars[0][1] as Rect).y).toBeLessThan((bars[1][0] as Rect).y);
+  });
+
+  test('the automatic range starts at 0 and covers the data; negative bars hang from the zero line', () => {
+    const positive = barChartLayout({ ...accuracy(), yMin: undefined, yMax: undefined });
+    expect(positive.y.min).toBe(0);
+    expect(positive.y.max).toBeGreaterThanOrEqual(97.9);
+    const options: BarChartOptions = { groups: ['a', 'b'], series: [{ label: 'delta', values: [-3, 2], color: NAVY }], title: 't', yLabel: 'y' };
+    const { y, yToRow, baseline, bars, plot } = barChartLayout(options);
+    expect(y.min).toBeLessThanOrEqual(-3);
+    expect(y.max).toBeGreaterThanOrEqual(2);
+    expect(baseline).toBe(yToRow(0));
+    const [down, up] = bars[0] as Rect[];
+    expect([down.y, down.y + down.height - 1]).toEqual([baseline, yToRow(-3)]);
+    expect([up.y, up.y + up.height - 1]).toEqual([yToRow(2), baseline]);
+    // The zero line crosses the plot between the groups.
+    const image = decodePng(barChart(options));
+    expect(isDark(pixel(image, plot.x + 1, baseline))).toBe(true);
+    expect(isDark(pixel(image, plot.x + 1, baseline - 2))).toBe(false);
+  });
+
+  test('a bar beyond a fixed end is cut at the frame; a value of 0 still shows a one-row bar', () => {
+    const options = accuracy({ series: [{ label: 'a', values: [150, 0, -5, 50], color: NAVY }] });
+    const { bars, plot, baseline } = barChartLayout(options);
+    const [over, zero, under] = bars[0] as Rect[];
+    expect([over.y, over.height]).toEqual([plot.y, plot.height]);
+    expect([zero.y, zero.height]).toEqual([baseline, 1]);
+    expect([under.y, under.height]).toEqual([baseline, 1]);
+    const image = decodePng(barChart(options));
+    // Nothing of the bars outside the plot.
+    expect(count(image, 0, 0, image.width, image.height, same(NAVY))).toBe(count(image, plot.x, plot.y, plot.x + plot.width, plot.y + plot.height, same(NAVY)));
+  });
+
+  test('NaN and infinite values leave no bar', () => {
+    const options = accuracy({ series: [{ label: 'a', values: [50, NaN, Infinity, 60], color: NAVY }] });
+    const { bars, groups, plot } = barChartLayout(options);
+    expect(bars[0].map((b) => b !== null)).toEqual([true, false, false, true]);
+    const image = decodePng(barChart(options));
+    const inGroup = (g: number): number => count(image, groups[g].x, plot.y, groups[g].x + groups[g].width, plot.y + plot.height, same(NAVY));
+    expect([inGroup(0) > 0, inGroup(1), inGroup(2), inGroup(3) > 0]).toEqual([true, 0, 0, true]);
+  });
+
+  test('value labels darken the band just above each bar, and only with valueLabels', () => {
+    const options = accuracy({ yMax: undefined, valueLabels: true });
+    const { valueLabels, bars, plot } = barChartLayout(options);
+    const labelled = decodePng(barChart(options));
+    const plain = decodePng(barChart({ ...options, valueLabels: false }));
+    expect(barChartLayout({ ...options, valueLabels: false }).valueLabels.flat().every((l) => l === null)).toBe(true);
+    expect(valueLabels[0][1]?.text).toBe('97.9');
+    options.series.forEach((series, i) => {
+      scenarios.forEach((_, g) => {
+        const label = valueLabels[i][g];
+        const bar = bars[i][g] as Rect;
+        expect(label).not.toBeNull();
+        if (!label) return;
+        expect(label.text).toBe(formatBarValue(series.values[g]));
+        expect(label.inside).toBe(false);
+        // Over the bar, within the plot, centred on the bar.
+        expect(label.y + label.height).toBeLessThan(bar.y);
+        expect(label.y).toBeGreaterThanOrEqual(plot.y);
+        expect(Math.abs(label.x + label.width / 2 - (bar.x + bar.width / 2))).toBeLessThanOrEqual(1);
+        const band = (image: DecodedPng): number => count(image, label.x, label.y, label.x + label.width, label.y + label.height, isDark);
+        expect(band(labelled)).toBeGreaterThan(5);
+        expect(band(plain)).toBe(0);
+      });
+    });
+    // Automatic ends leave room for the label of the tallest bar.
+    expect(barChartLayout(options).y.max).toBeGreaterThan(barChartLayout({ ...options, valueLabels: false }).y.max);
+  });
+
+  test('a value label goes inside the bar when a fixed yMax leaves no room above it, in a colour that contrasts', () => {
+    const options = accuracy({ series: [{ label: 'a', values: [100, 40, 40, 40], color: NAVY }], valueLabels: true });
+    const { valueLabels, bars } = barChartLayout(options);
+    const label = valueLabels[0][0];
+    const bar = bars[0][0] as Rect;
+    expect(label?.inside).toBe(true);
+    expect(valueLabels[0][1]?.inside).toBe(false);
+    if (!label) return;
+    expect(label.y).toBeGreaterThan(bar.y);
+    expect(label.y + label.height).toBeLessThan(bar.y + bar.height);
+    const image = decodePng(barChart(options));
+    expect(count(image, label.x, label.y, label.x + label.width, label.y + label.height, same(WHITE))).toBeGreaterThan(5);
+  });
+
+  test('a value label too wide for its bar turns upright, and is left out where that does not fit either', () => {
+    const series = Array.from({ length: 12 }, (_, i) => ({ label: `m${i}`, values: [90 + i / 10, 50] }));
+    const wide = barChartLayout({ groups: ['a', 'b'], series: series.slice(0, 2), title: 't', yLabel: 'y', valueLabels: true });
+    expect(wide.valueLabels[0][0]?.upright).toBe(false);
+    const narrow = barChartLayout({ groups: ['a', 'b'], series, title: 't', yLabel: 'y', valueLabels: true, width: 500 });
+    const label = narrow.valueLabels[0][0];
+    expect(label?.upright).toBe(true);
+    if (label) expect(label.height).toBeGreaterThan(label.width);
+    const image = decodePng(barChart({ groups: ['a', 'b'], series, title: 't', yLabel: 'y', valueLabels: true, width: 500 }));
+    if (label) expect(count(image, label.x, label.y, label.x + label.width, label.y + label.height, isDark)).toBeGreaterThan(5);
+    const crowded = barChartLayout({ groups: scenarios, series: [...series, ...series].map((s) => ({ ...s, values: [1, 2, 3, 4] })), title: 't', yLabel: 'y', valueLabels: true, width: 300 });
+    expect(crowded.valueLabels.flat().every((l) => l === null)).toBe(true);
+  });
+
+  test('formatBarValue gives three significant digits without trailing zeros', () => {
+    expect([97.94, 0.9794, 5, 12, 100, 99.96, 1234, -0.5, 0].map(formatBarValue)).toEqual(['97.9', '0.979', '5', '12', '100', '100', '1234', '-0.5', '0']);
+    expect([1.5e7, 0.00042].map(formatBarValue)).toEqual(['1.5e7', '4.2e-4']);
+  });
+
+  test('group names darken the band under their own group, and a long name is cut to fit', () => {
+    const named = (groups: string[]): BarChartOptions => accuracy({ groups, series: [{ label: 'a', values: [50, 50, 50], color: PINK }] });
+    const { plot, groups } = barChartLayout(named(['', 'task', '']));
+    const under = (image: DecodedPng, g: number): number => count(image, groups[g].x, plot.y + plot.height + 1, groups[g].x + groups[g].width, image.height, isDark);
+    const one = decodePng(barChart(named(['', 'task', ''])));
+    const none = decodePng(barChart(named(['', '', ''])));
+    expect(under(one, 1) - under(none, 1)).toBeGreaterThan(20);
+    expect(under(one, 0)).toBe(under(none, 0));
+    expect(under(one, 2)).toBe(under(none, 2));
+    const long = barChartLayout(named(['a', 'an extremely long scenario name that cannot fit under its group '.repeat(2), 'c']));
+    expect(long.groups[1].label.endsWith(ELLIPSIS)).toBe(true);
+    expect(textWidth(long.groups[1].label, long.fontScale)).toBeLessThanOrEqual(long.groups[1].width);
+    expect(long.groups[0].label).toBe('a');
+  });
+
+  test('shows a legend right of the plot with two or more series, none with one', () => {
+    // All-NaN series draw no bars, so any pixel of their colours belongs to the legend.
+    const options = accuracy({ series: [{ label: 'a', values: [NaN, NaN, NaN, NaN], color: NAVY }, { label: 'b', values: [NaN, NaN, NaN, NaN], color: GREEN }] });
+    const { legend, plot } = barChartLayout(options);
+    expect(legend).not.toBeNull();
+    if (!legend) return;
+    expect(legend.x).toBeGreaterThan(plot.x + plot.width);
+    expect(legend.x + legend.width).toBeLessThanOrEqual(900);
+    const image = decodePng(barChart(options));
+    const inLegend = (c: Rgb): number => count(image, legend.x, legend.y, legend.x + legend.width, legend.y + legend.height, same(c));
+    expect(inLegend(NAVY)).toBeGreaterThan(10);
+    expect(inLegend(GREEN)).toBeGreaterThan(10);
+    expect(count(image, 0, 0, 900, 500, same(NAVY))).toBe(inLegend(NAVY));
+    expect(count(image, legend.x, legend.y, legend.x + legend.width, legend.y + legend.height, isDark)).toBeGreaterThan(10); // labels
+    const single = accuracy({ series: [{ label: 'a', values: [NaN, NaN, NaN, NaN], color: NAVY }] });
+    expect(barChartLayout(single).legend).toBeNull();
+    expect(count(decodePng(barChart(single)), 0, 0, 900, 500, same(NAVY))).toBe(0);
+    // Without a legend the plot takes the width the legend would have had.
+    expect(barChartLayout(single).plot.width).toBeGreaterThan(plot.width);
+  });
+
+  test('one group with one bar per method', () => {
+    const options: BarChartOptions = {
+      groups: ['split MNIST'],
+      series: [PINK, GREEN, NAVY].map((color, i) => ({ label: `method ${i}`, values: [0.5 + i / 10], color })),
+      title: 'Final accuracy',
+      yLabel: 'accuracy',
+      valueLabels: true,
+    };
+    const { bars, yToRow, plot } = barChartLayout(options);
+    const image = decodePng(barChart(options));
+    options.series.forEach((series, i) => {
+      const bar = bars[i][0] as Rect;
+      expect(topRow(image, plot, middle(bar), series.color as Rgb)).toBe(yToRow(series.values[0]));
+    });
+  });
+
+  test('with no series or no finite value gives a valid, labelled, empty chart', () => {
+    for (const series of [[], [{ label: 'a', values: [NaN, NaN], color: NAVY }]]) {
+      const options: BarChartOptions = { groups: ['x', 'y'], series, title: 'Nothing yet', yLabel: 'accuracy', width: 300, height: 200, valueLabels: true };
+      const { plot, y } = barChartLayout(options);
+      expect([y.min, y.max]).toEqual([0, 1]);
+      const image = decodePng(barChart(options));
+      expect([image.width, image.height]).toEqual([300, 200]);
+      expect(count(image, 0, 0, 300, 200, same(NAVY))).toBe(0);
+      expect(count(image, 0, 0, 300, plot.y - 8, isDark)).toBeGreaterThan(20); // title
+      expect(count(image, plot.x, plot.y + plot.height + 1, 300, 200, isDark)).toBeGreaterThan(10); // group names
+    }
+  });
+
+  test('is deterministic, and arrays and typed arrays of the same values draw the same', () => {
+    const options = accuracy({ valueLabels: true, series: [{ label: 'a', values: [1, 2, NaN, 4] }, { label: 'b', values: [4, 3, 2, 1] }], yMin: undefined, yMax: undefined });
+    const first = barChart(options);
+    expect(barChart(options).equals(first)).toBe(true);
+    expect(barChart({ ...options, series: [{ label: 'a', values: Float32Array.from([1, 2, NaN, 4]) }, options.series[1]] }).equals(first)).toBe(true);
+    expect(barChart({ ...options, title: 'other' }).equals(first)).toBe(false);
+  });
+
+  test('renders at the smallest and a large size', () => {
+    for (const [width, height] of [[64, 64], [2000, 1200]]) {
+      const image = decodePng(barChart({ ...accuracy({ valueLabels: true }), width, height }));
+      expect([image.width, image.height]).toEqual([width, height]);
+      expect(count(image, 0, 0, width, height, same(PINK))).toBeGreaterThan(0);
+    }
+  });
+
+  const good = accuracy();
+  test.each<[string, unknown, TypeErrorConstructor | RangeErrorConstructor, RegExp]>([
+    ['no options', undefined, TypeError, /options must be an object; got undefined/],
+    ['a misspelt option', { ...good, valueLabel: true }, RangeError, /options\.valueLabel must be absent/],
+    ['groups missing', { ...good, groups: undefined }, TypeError, /options\.groups must be an array of strings; got undefined/],
+    ['no groups', { ...good, groups: [] }, RangeError, /options\.groups\.length must be at least 1; got 0/],
+    ['a group name that is not a string', { ...good, groups: ['a', 2, 'c', 'd'] }, TypeError, /options\.groups\[1\] must be a string; got 2/],
+    ['series not an array', { ...good, series: { label: 'a', values: [1] } }, TypeError, /options\.series must be an array/],
+    ['a series that is not an object', { ...good, series: [null] }, TypeError, /options\.series\[0\] must be an object; got null/],
+    ['a series without a label', { ...good, series: [{ values: [1, 2, 3, 4] }] }, TypeError, /options\.series\[0\]\.label must be a string; got undefined/],
+    ['a misspelt series option', { ...good, series: [{ label: 'a', value: [1, 2, 3, 4] }] }, RangeError, /options\.series\[0\]\.value must be absent/],
+    ['values missing', { ...good, series: [{ label: 'a' }] }, TypeError, /options\.series\[0\]\.values must be an array or typed array/],
+    ['a string among the values', { ...good, series: [{ label: 'a', values: [1, '2', 3, 4] }] }, TypeError, /options\.series\[0\]\.values\[1\] must be a number; got '2'/],
+    ['too few values', { ...good, series: [{ label: 'a', values: [1, 2, 3] }] }, RangeError, /options\.series\[0\]\.values\.length must be 4 \(one per group\); got 3/],
+    ['a colour of two channels', { ...good, series: [{ label: 'a', values: [1, 2, 3, 4], color: [1, 2] }] }, RangeError, /options\.series\[0\]\.color\.length must be 3/],
+    ['a colour channel below 0', { ...good, series: [{ label: 'a', values: [1, 2, 3, 4], color: [-1, 2, 3] }] }, RangeError, /color\[0\] must be an integer in \[0, 255\]/],
+    ['title missing', { ...good, title: undefined }, TypeError, /options\.title must be a string; got undefined/],
+    ['yLabel a number', { ...good, yLabel: 5 }, TypeError, /options\.yLabel must be a string/],
+    ['valueLabels a string', { ...good, valueLabels: 'yes' }, TypeError, /options\.valueLabels must be a boolean; got 'yes'/],
+    ['width too small', { ...good, width: 63 }, RangeError, /options\.width must be an integer in \[64, 8192\]; got 63/],
+    ['height a string', { ...good, height: '500' }, TypeError, /options\.height must be an integer/],
+    ['yMin Infinity', { ...good, yMin: -Infinity }, RangeError, /options\.yMin must be a number .*got -Infinity/],
+    ['yMax not above yMin', { ...good, yMin: 5, yMax: 1 }, RangeError, /options\.yMax must be greater than options\.yMin \(5\); got 1/],
+  ])('rejects %s', (_name, options, type, message) => {
+    expectArgumentError(() => barChart(options as BarChartOptions), type, message);
+    expectArgumentError(() => barChartLayout(options as BarChartOptions), type, message);
   });
 });
 
