@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { packageVersion } from '../package-info';
 import { evaluate } from './evaluate';
 import { info } from './info';
+import { continual, METHODS } from './continual';
 import type { ProgressStream } from './progress';
 import { train, type RunContext, type TrainOptions } from './train';
 import { UsageError } from './usage-error';
@@ -48,6 +49,19 @@ export function normaliseFlags(argv: readonly string[]): string[] {
 }
 
 const STEPS = integerIn(0, 100_000_000);
+
+function methodList(text: string): (typeof METHODS)[number][] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(METHODS as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) throw new InvalidArgumentError(`expected methods from ${METHODS.join(', ')}`);
+  return names as (typeof METHODS)[number][];
+}
+
+/** '4,3,2,1,0': the scenario checks that it is a permutation of its tasks. */
+function taskOrder(text: string): number[] {
+  if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(text)) throw new InvalidArgumentError("expected task indices separated by commas, e.g. '4,3,2,1,0'");
+  return text.split(',').map(Number);
+}
 const ROWS = integerIn(0, 2 ** 32);
 
 function dataOptions(command: Command): Command {
@@ -99,6 +113,30 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .option('--batch <rows>', 'rows inferred together', integerIn(1, 65536), 256)
     .option('--json', 'print the result as JSON', false);
   dataOptions(evaluateCommand).action((options) => done(evaluate(options, context)));
+
+  root
+    .command('continual')
+    .description('a continual-learning scenario on MNIST: every method learns the tasks in turn; R matrix, ACC, BWT, FWT, prequential error, plots')
+    .addOption(new Option('--scenario <kind>', 'split MNIST class-, task- or domain-incremental, or permuted MNIST').choices(['class', 'task', 'domain', 'permuted']).default('class'))
+    .option('--method <names>', `methods, comma-separated, from ${METHODS.join(', ')}`, methodList, [...METHODS])
+    .option('--order <tasks>', "task order, e.g. '4,3,2,1,0' (default: 0,1,2,...)", taskOrder)
+    .option('--tasks <count>', 'tasks of permuted MNIST', integerIn(2, 50), 5)
+    .option('--train-rows <rows>', 'training rows per task (default: all)', integerIn(1, 60000))
+    .option('--validation <rows>', 'hold out this many training rows per task and score on them instead of the test rows (for tuning)', integerIn(1, 60000))
+    .option('--layers <sizes>', 'code sizes of this package\'s model', layerList, [100])
+    .addOption(new Option('--statistics <mode>', 'statistics of this package\'s model').choices(['ema', 'cumulative']).default('cumulative'))
+    .addOption(new Option('--solver <solver>', 'solver of this package\'s model').choices(['adam', 'subspace', 'eig']).default('eig'))
+    .option('--learn-every <rows>', 'refit this package\'s model every this many rows (default: at task ends)', integerIn(1, 2 ** 32))
+    .option('--infer-steps <steps>', 'inference steps of this package\'s predictions', STEPS, 0)
+    .option('--ewc-lambda <lambda>', 'EWC\'s λ', numberIn(0, 1e30), 1e6)
+    .option('--joint-epochs <epochs>', 'passes over the data of the joint upper bound', integerIn(1, 1000), 3)
+    .option('--batch <rows>', 'rows per batch handed to the methods', integerIn(1, 65536), 100)
+    .option('--seed <integer>', 'seed of the task streams and of every method', integerIn(0, Number.MAX_SAFE_INTEGER), 1)
+    .option('--threads <count>', 'BLAS threads (default: one per core)', integerIn(1, 1024))
+    .option('--out <folder>', 'folder for results.json, metrics.csv, R-*.csv and the plots', 'indeependence-continual')
+    .option('--json', 'print the results as JSON', false)
+    .option('--quiet', 'no progress output', false)
+    .action((options) => done(continual(options, context)));
 
   root
     .command('info')

@@ -33,3 +33,5 @@ export {
 export { runScenario, evaluateTask, predict, type RunOptions, type RunResult, type Progress } from './harness';
 export { StreamingLdaMethod, cholesky, choleskySolve, type SldaOptions, type SldaStatistics, type SldaCovariance } from './methods/slda';
 export { IndeependenceMethod, type IndeependenceMethodOptions } from './methods/indeependence';
+export { MlpMethod, type MlpOptions, type MlpConfig } from './methods/mlp';
+export { runJoint, jointTask, type JointResult } from './joint';

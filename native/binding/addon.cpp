@@ -7,6 +7,7 @@
 #include "errors.hpp"
 #include "blas_timing.hpp"
 #include "model_wrap.hpp"
+#include "mlp_wrap.hpp"
 
 namespace {
 
@@ -23,6 +24,7 @@ Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(i
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function model = indee::binding::ModelWrap::Define(env);
   exports.Set("NativeModel", model);
+  exports.Set("NativeMlp", indee::binding::MlpWrap::Define(env));  // the continual-learning baselines
   indee::binding::register_blas_timing(env, exports);  // timeBlas, blasInfo: for scripts/bench
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));

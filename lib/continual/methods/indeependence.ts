@@ -33,6 +33,8 @@ export interface IndeependenceMethodOptions {
   rate?: number;
   /** Seed of the initial weights. Default 1. */
   seed?: number;
+  /** Name in tables and plots. Default 'indeependence'. */
+  name?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface IndeependenceMethodOptions {
  * All calls run off the event loop (the model's async twins).
  */
 export class IndeependenceMethod implements ContinualMethod {
-  readonly name = 'indeependence';
+  readonly name: string;
   readonly settings: string;
   readonly model: Autoencoder;
   readonly learnEvery: 'task' | number;
@@ -72,7 +74,10 @@ export class IndeependenceMethod implements ContinualMethod {
       'inferSteps',
       'rate',
       'seed',
+      'name',
     ] as const);
+    if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw typeError('options.name', 'a non-empty string', o.name);
+    this.name = (o.name as string | undefined) ?? 'indeependence';
     if (o.learnEvery === undefined || o.learnEvery === 'task') this.learnEvery = 'task';
     else if (typeof o.learnEvery === 'number') this.learnEvery = check.integer(o.learnEvery, 'options.learnEvery', 1, Number.MAX_SAFE_INTEGER);
     else throw typeError('options.learnEvery', "'task' or an integer ≥ 1", o.learnEvery);
