@@ -214,3 +214,44 @@ test('--solver eig with --block and --learn-every: batched test-then-train, lear
   expect(info.config.solver).toBe('eig');
   expect(info.layers[0]).toMatchObject({ rows: 61, adamSteps: 0 });
 });
+
+test('continual runs every method through one scenario and writes the matrices, metrics and plots', async () => {
+  const out = path.join(folder, 'continual');
+  const { status, stdout, stderr } = await run(['continual', '--scenario', 'task', '--method', 'indeependence,finetune,joint', '--train-rows', '60', '--order', '4,3,2,1,0', '--joint-epochs', '1', '--out', out, '--json']);
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  const printed = JSON.parse(stdout);
+  expect(printed.tasks).toEqual(['8/9', '6/7', '4/5', '2/3', '0/1']);
+  const [ours, finetune, joint] = printed.results;
+  expect(ours.kind).toBe('sequential');
+  expect(ours.result.R).toHaveLength(5);
+  for (const row of ours.result.R) expect(row).toHaveLength(5);
+  // ACC is the mean of R's last row; BWT the mean drop from R[j][j] to R[4][j].
+  const last = ours.result.R[4];
+  expect(ours.result.acc).toBeCloseTo(last.reduce((a: number, b: number) => a + b, 0) / 5, 12);
+  expect(ours.result.bwt).toBeCloseTo([0, 1, 2, 3].reduce((s, j) => s + last[j] - ours.result.R[j][j], 0) / 4, 12);
+  expect(finetune.result.method).toBe('fine-tuning');
+  expect(joint).toMatchObject({ kind: 'joint', result: { method: 'joint (upper bound)' } });
+  expect(joint.result.accuracies).toHaveLength(5);
+  // Task-incremental: two classes to choose from, so even an untrained model is right about half the time.
+  for (const accuracy of ours.result.baseline) expect(accuracy).toBeGreaterThan(0.2);
+
+  const metrics = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+  expect(metrics[0]).toBe('method,acc,bwt,fwt,prequential_error,seconds,settings');
+  expect(metrics).toHaveLength(4);
+  const matrix = fs.readFileSync(path.join(out, 'R-indeependence-cumulative.csv'), 'utf8').trim().split('\n');
+  expect(matrix[0]).toBe('after,8/9,6/7,4/5,2/3,0/1');
+  expect(matrix[5].split(',').slice(1).map(Number)).toEqual(last);
+  for (const png of ['final.png', 'accuracy-indeependence-cumulative.png', 'accuracy-fine-tuning.png'])
+    expect(decodePng(fs.readFileSync(path.join(out, png))).width).toBeGreaterThan(500);
+});
+
+test.each([
+  [['continual', '--method', 'indeependence,gem'], /--method.*expected methods from indeependence/],
+  [['continual', '--order', '0,1,2'], /order/],
+  [['continual', '--tasks', '7'], /--tasks applies to --scenario permuted/],
+])('continual usage error %j', async (args, reason) => {
+  const { status, stderr } = await run(args as string[]);
+  expect(status).toBe(2);
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  expect(stderr).toMatch(reason);
+});
