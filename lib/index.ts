@@ -42,3 +42,5 @@ export {
   type BatchOptions,
   type FromTensorsOptions,
 } from './data';
+/** The continual-learning evaluation: scenarios, the harness, the metrics and the compared methods. */
+export * as continual from './continual';

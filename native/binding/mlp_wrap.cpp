@@ -14,8 +14,6 @@ namespace {
 constexpr std::size_t kMaxSize = std::size_t(1) << 20;
 constexpr std::size_t kMaxSafeInteger = 9007199254740991;  // 2⁵³ - 1
 
-Failure state_failure(const char* code, const std::string& message) { return {Failure::Kind::Plain, code, message}; }
-
 // Class labels: an Int32Array of exactly `rows` values in [0, classes), copied.
 std::vector<std::int32_t> read_labels(const Napi::Value& value, const std::string& name, std::size_t rows,
                                       std::size_t classes) {
@@ -35,123 +33,24 @@ std::vector<std::int32_t> read_labels(const Napi::Value& value, const std::strin
 
 }  // namespace
 
-// ---- the async machinery (ModelWrap's, for this class) ------------------------------------------
-
-class MlpOperation : public Napi::AsyncWorker {
- public:
-  MlpOperation(Napi::Env env, MlpWrap* owner, Napi::Object self, Operation operation)
-      : Napi::AsyncWorker(env, "indeependence"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(owner),
-        self_(Napi::Persistent(self)),
-        operation_(std::move(operation)) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      operation_.compute();
-    } catch (...) {
-      failed_ = true;
-      try {
-        failure_ = capture_current_exception();
-      } catch (...) {  // out of memory while describing the failure: keep the default description
-      }
-    }
-  }
-
-  void OnOK() override {
-    owner_->finished_async();  // the next queued operation may start while this one settles
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failed_) return deferred_.Reject(to_js_error(env, failure_).Value());
-    try {
-      deferred_.Resolve(operation_.to_js(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (...) {
-      deferred_.Reject(to_js_error(env, capture_current_exception()).Value());
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  MlpWrap* owner_;
-  Napi::ObjectReference self_;  // keeps the network alive while the operation is pending
-  Operation operation_;
-  Failure failure_;
-  bool failed_ = false;
-};
-
-void MlpWrap::start_or_queue(MlpOperation* operation) {
-  if (running_ == nullptr) {
-    running_ = operation;
-    operation->Queue();
-  } else {
-    queued_.push_back(operation);
-  }
-}
-
-void MlpWrap::finished_async() {
-  running_ = nullptr;
-  if (!queued_.empty()) {
-    MlpOperation* next = queued_.front();
-    queued_.pop_front();
-    running_ = next;
-    next->Queue();
-  } else if (disposed_) {
-    mlp_.reset();
-  }
-}
-
-template <MlpWrap::Factory make>
-Napi::Value MlpWrap::run_sync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (running_ != nullptr)
-    throw to_js_error(env, state_failure("ERR_INDEE_BUSY",
-                                         "an async operation on this network is still pending: await it before "
-                                         "calling a synchronous method"));
-  return with_js_errors(env, [&] {
-    Operation operation = (this->*make)(info);
-    operation.compute();
-    return operation.to_js(env);
-  });
-}
-
-template <MlpWrap::Factory make>
-Napi::Value MlpWrap::run_async(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    Operation operation = with_js_errors(env, [&] { return (this->*make)(info); });
-    auto* worker = new MlpOperation(env, this, info.This().As<Napi::Object>(), std::move(operation));
-    start_or_queue(worker);
-    return worker->promise();
-  } catch (const Napi::Error& e) {
-    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  }
-}
-
-// ---- construction and lifetime ------------------------------------------------------------------
+// ---- construction -------------------------------------------------------------------------------
 
 Napi::Function MlpWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeMlp",
                      {
-                         InstanceMethod<&MlpWrap::run_sync<&MlpWrap::train_batch>>("trainBatch"),
-                         InstanceMethod<&MlpWrap::run_async<&MlpWrap::train_batch>>("trainBatchAsync"),
-                         InstanceMethod<&MlpWrap::run_sync<&MlpWrap::logits>>("logits"),
-                         InstanceMethod<&MlpWrap::run_async<&MlpWrap::logits>>("logitsAsync"),
-                         InstanceMethod<&MlpWrap::run_sync<&MlpWrap::consolidate>>("consolidate"),
-                         InstanceMethod<&MlpWrap::run_async<&MlpWrap::consolidate>>("consolidateAsync"),
-                         InstanceMethod<&MlpWrap::dispose>("dispose"),
-                         InstanceMethod<&MlpWrap::pending>("pending"),
+                         sync_method<&MlpWrap::train_batch>("trainBatch"),
+                         async_method<&MlpWrap::train_batch>("trainBatchAsync"),
+                         sync_method<&MlpWrap::logits>("logits"),
+                         async_method<&MlpWrap::logits>("logitsAsync"),
+                         sync_method<&MlpWrap::consolidate>("consolidate"),
+                         async_method<&MlpWrap::consolidate>("consolidateAsync"),
+                         dispose_method(),
+                         pending_method(),
                      });
 }
 
 // {sizes: number[], seed: number, rate: number}
-MlpWrap::MlpWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MlpWrap>(info) {
+MlpWrap::MlpWrap(const Napi::CallbackInfo& info) : QueuedObjectWrap(info, "network") {
   with_js_errors(info.Env(), [&] {
     if (!info[0].IsObject()) throw Error(ErrorCode::InvalidArgument, "options must be an object");
     const Napi::Object o = info[0].As<Napi::Object>();
@@ -163,29 +62,14 @@ MlpWrap::MlpWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MlpWrap>(inf
       n.push_back(read_count(array.Get(i), "sizes[" + std::to_string(i) + "]", 1, kMaxSize));
     const std::size_t seed = read_count(o.Get("seed"), "seed", 0, kMaxSafeInteger);
     const float rate = static_cast<float>(read_number(o.Get("rate"), "rate"));
-    mlp_ = std::make_unique<indee::Mlp>(std::move(n), seed, rate);  // checks the sizes' count and the rate
+    native_ = std::make_unique<indee::Mlp>(std::move(n), seed, rate);  // checks the sizes' count and the rate
   });
-}
-
-indee::Mlp& MlpWrap::mlp() {
-  if (disposed_) throw to_js_error(Env(), state_failure("ERR_INDEE_DISPOSED", "this network has been disposed"));
-  return *mlp_;
-}
-
-Napi::Value MlpWrap::dispose(const Napi::CallbackInfo& info) {
-  disposed_ = true;
-  if (running_ == nullptr) mlp_.reset();  // otherwise freed when the queue drains
-  return info.Env().Undefined();
-}
-
-Napi::Value MlpWrap::pending(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(queued_.size() + (running_ != nullptr ? 1 : 0)));
 }
 
 // ---- the operations -----------------------------------------------------------------------------
 
 Operation MlpWrap::train_batch(const Napi::CallbackInfo& info) {
-  indee::Mlp& net = mlp();
+  indee::Mlp& net = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", net.inputs()));
   auto labels = std::make_shared<std::vector<std::int32_t>>(read_labels(info[1], "labels", x->rows, net.outputs()));
   auto predicted = std::make_shared<std::vector<std::int32_t>>(x->rows);
@@ -204,7 +88,7 @@ Operation MlpWrap::train_batch(const Napi::CallbackInfo& info) {
 }
 
 Operation MlpWrap::logits(const Napi::CallbackInfo& info) {
-  indee::Mlp& net = mlp();
+  indee::Mlp& net = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", net.inputs()));
   auto out = std::make_shared<std::vector<float>>(x->rows * net.outputs());
   return {[&net, x, out] { net.logits(x->values.data(), x->rows, out->data()); },
@@ -216,7 +100,7 @@ Operation MlpWrap::logits(const Napi::CallbackInfo& info) {
 }
 
 Operation MlpWrap::consolidate(const Napi::CallbackInfo& info) {
-  indee::Mlp& net = mlp();
+  indee::Mlp& net = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", net.inputs()));
   auto labels = std::make_shared<std::vector<std::int32_t>>(read_labels(info[1], "labels", x->rows, net.outputs()));
   const double lambda = read_number(info[2], "lambda");

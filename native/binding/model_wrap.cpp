@@ -19,8 +19,6 @@ Napi::Float32Array f32(Napi::Env env, const std::vector<float>& v) { return type
 Napi::Float64Array f64(Napi::Env env, const std::vector<double>& v) { return typed_array<Napi::Float64Array>(env, v); }
 Napi::Int32Array i32(Napi::Env env, const std::vector<std::int32_t>& v) { return typed_array<Napi::Int32Array>(env, v); }
 
-Failure state_failure(const char* code, const std::string& message) { return {Failure::Kind::Plain, code, message}; }
-
 // y may be omitted (null/undefined): unknown labels are zeros in the joint vector.
 bool has_value(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
 
@@ -29,158 +27,44 @@ constexpr std::size_t kMaxSafeInteger = 9007199254740991;  // 2⁵³ - 1: every 
 
 }  // namespace
 
-// ---- the async machinery ------------------------------------------------------------------------
-
-class AsyncOperation : public Napi::AsyncWorker {
- public:
-  AsyncOperation(Napi::Env env, ModelWrap* owner, Napi::Object self, Operation operation)
-      : Napi::AsyncWorker(env, "indeependence"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(owner),
-        self_(Napi::Persistent(self)),
-        operation_(std::move(operation)) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      operation_.compute();
-    } catch (...) {
-      failed_ = true;
-      try {
-        failure_ = capture_current_exception();
-      } catch (...) {  // out of memory while describing the failure: keep the default description
-      }
-    }
-  }
-
-  void OnOK() override {
-    owner_->finished_async();  // the next queued operation may start while this one settles
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (failed_) return deferred_.Reject(to_js_error(env, failure_).Value());
-    try {
-      deferred_.Resolve(operation_.to_js(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (...) {
-      deferred_.Reject(to_js_error(env, capture_current_exception()).Value());
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  ModelWrap* owner_;
-  Napi::ObjectReference self_;  // keeps the model alive while the operation is pending
-  Operation operation_;
-  Failure failure_;
-  bool failed_ = false;
-};
-
-void ModelWrap::start_or_queue(AsyncOperation* operation) {
-  if (running_ == nullptr) {
-    running_ = operation;
-    operation->Queue();
-  } else {
-    queued_.push_back(operation);
-  }
-}
-
-void ModelWrap::finished_async() {
-  running_ = nullptr;
-  if (!queued_.empty()) {
-    AsyncOperation* next = queued_.front();
-    queued_.pop_front();
-    running_ = next;
-    next->Queue();
-  } else if (disposed_) {
-    stack_.reset();
-  }
-}
-
-template <ModelWrap::Factory make>
-Napi::Value ModelWrap::run_sync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (running_ != nullptr)
-    throw to_js_error(env, state_failure("ERR_INDEE_BUSY",
-                                         "an async operation on this model is still pending: await it before "
-                                         "calling a synchronous method"));
-  return with_js_errors(env, [&] {
-    Operation operation = (this->*make)(info);
-    operation.compute();
-    return operation.to_js(env);
-  });
-}
-
-template <ModelWrap::Factory make>
-Napi::Value ModelWrap::run_async(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    Operation operation = with_js_errors(env, [&] { return (this->*make)(info); });
-    auto* worker = new AsyncOperation(env, this, info.This().As<Napi::Object>(), std::move(operation));
-    start_or_queue(worker);
-    return worker->promise();
-  } catch (const Napi::Error& e) {
-    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  }
-}
-
-// ---- construction and lifetime ------------------------------------------------------------------
+// ---- construction -------------------------------------------------------------------------------
 
 Napi::Function ModelWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeModel",
                      {
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::collect>>("collect"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::collect>>("collectAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::learn>>("learn"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::learn>>("learnAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::encode>>("encode"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::encode>>("encodeAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::decode>>("decode"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::decode>>("decodeAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::infer>>("infer"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::infer>>("inferAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::objectives>>("objectives"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::objectives>>("objectivesAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::objective_gradient>>("objectiveGradient"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::objective_gradient>>("objectiveGradientAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::completion_gradient>>("completionGradient"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::completion_gradient>>("completionGradientAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::layer_state>>("layerState"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::snapshot>>("snapshot"),
-                         InstanceMethod<&ModelWrap::run_async<&ModelWrap::snapshot>>("snapshotAsync"),
-                         InstanceMethod<&ModelWrap::run_sync<&ModelWrap::restore_layer>>("restoreLayer"),
-                         InstanceMethod<&ModelWrap::dispose>("dispose"),
-                         InstanceMethod<&ModelWrap::pending>("pending"),
+                         sync_method<&ModelWrap::collect>("collect"),
+                         async_method<&ModelWrap::collect>("collectAsync"),
+                         sync_method<&ModelWrap::learn>("learn"),
+                         async_method<&ModelWrap::learn>("learnAsync"),
+                         sync_method<&ModelWrap::encode>("encode"),
+                         async_method<&ModelWrap::encode>("encodeAsync"),
+                         sync_method<&ModelWrap::decode>("decode"),
+                         async_method<&ModelWrap::decode>("decodeAsync"),
+                         sync_method<&ModelWrap::infer>("infer"),
+                         async_method<&ModelWrap::infer>("inferAsync"),
+                         sync_method<&ModelWrap::objectives>("objectives"),
+                         async_method<&ModelWrap::objectives>("objectivesAsync"),
+                         sync_method<&ModelWrap::objective_gradient>("objectiveGradient"),
+                         async_method<&ModelWrap::objective_gradient>("objectiveGradientAsync"),
+                         sync_method<&ModelWrap::completion_gradient>("completionGradient"),
+                         async_method<&ModelWrap::completion_gradient>("completionGradientAsync"),
+                         sync_method<&ModelWrap::layer_state>("layerState"),
+                         sync_method<&ModelWrap::snapshot>("snapshot"),
+                         async_method<&ModelWrap::snapshot>("snapshotAsync"),
+                         sync_method<&ModelWrap::restore_layer>("restoreLayer"),
+                         dispose_method(),
+                         pending_method(),
                      });
 }
 
-ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
-  with_js_errors(info.Env(), [&] { stack_ = std::make_unique<indee::Stack>(read_config(info[0])); });
-}
-
-indee::Stack& ModelWrap::stack() {
-  if (disposed_) throw to_js_error(Env(), state_failure("ERR_INDEE_DISPOSED", "this model has been disposed"));
-  return *stack_;
-}
-
-Napi::Value ModelWrap::dispose(const Napi::CallbackInfo& info) {
-  disposed_ = true;
-  if (running_ == nullptr) stack_.reset();  // otherwise freed when the queue drains
-  return info.Env().Undefined();
-}
-
-Napi::Value ModelWrap::pending(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(queued_.size() + (running_ != nullptr ? 1 : 0)));
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : QueuedObjectWrap(info, "model") {
+  with_js_errors(info.Env(), [&] { native_ = std::make_unique<indee::Stack>(read_config(info[0])); });
 }
 
 // ---- the operations -----------------------------------------------------------------------------
 
 Operation ModelWrap::collect(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   const StackConfig& c = s.config();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", c.input_size));
   auto y = std::make_shared<std::vector<float>>();
@@ -193,7 +77,7 @@ Operation ModelWrap::collect(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::learn(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   const std::size_t steps = read_count(info[0], "steps", 0, kMaxSteps);
   auto values = std::make_shared<std::vector<double>>();
   return {[&s, steps, values] { *values = s.learn(steps); },
@@ -201,14 +85,14 @@ Operation ModelWrap::learn(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::objectives(const Napi::CallbackInfo&) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto values = std::make_shared<std::vector<double>>();
   return {[&s, values] { *values = s.objectives(); },
           [values](Napi::Env env) -> Napi::Value { return f64(env, *values); }};
 }
 
 Operation ModelWrap::objective_gradient(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
   auto value = std::make_shared<double>(0.0);
   auto gradient = std::make_shared<std::vector<float>>(s.layer(l).weights().size());
@@ -222,7 +106,7 @@ Operation ModelWrap::objective_gradient(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::encode(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
   auto y = std::make_shared<std::vector<float>>();
   if (has_value(info[1])) *y = read_rows(info[1], "y", s.config().label_size, x->rows);
@@ -232,7 +116,7 @@ Operation ModelWrap::encode(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::decode(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto h = std::make_shared<Batch>(read_batch(info[0], "codes", s.code_size()));
   auto decoded = std::make_shared<Decoded>();
   return {[&s, h, decoded] { *decoded = s.decode(h->values.data(), h->rows); },
@@ -246,7 +130,7 @@ Operation ModelWrap::decode(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::infer(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
   const std::size_t steps = read_count(info[1], "steps", 0, kMaxSteps);
   auto result = std::make_shared<Inference>();
@@ -263,7 +147,7 @@ Operation ModelWrap::infer(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::completion_gradient(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
   auto h = std::make_shared<std::vector<float>>(read_rows(info[1], "codes", s.code_size(), x->rows));
   auto result = std::make_shared<CompletionGradient>();
@@ -301,7 +185,7 @@ Napi::Object layer_state_to_js(Napi::Env env, std::size_t n, std::size_t k, cons
 }  // namespace
 
 Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
   auto state = std::make_shared<LayerState>();
   const std::size_t n = s.layer(l).input_size(), k = s.layer(l).code_size();
@@ -310,7 +194,7 @@ Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
 }
 
 Operation ModelWrap::snapshot(const Napi::CallbackInfo&) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   auto states = std::make_shared<std::vector<LayerState>>();
   return {[&s, states] {
             for (std::size_t l = 0; l < s.depth(); ++l) states->push_back(s.layer(l).state());
@@ -329,7 +213,7 @@ Operation ModelWrap::snapshot(const Napi::CallbackInfo&) {
 // The inverse of layer_state: {W, b, B, C, N, decaySinceFlush, adam: {m, v, t}}, sizes checked
 // against the layer and values by Layer::restore.
 Operation ModelWrap::restore_layer(const Napi::CallbackInfo& info) {
-  indee::Stack& s = stack();
+  indee::Stack& s = native();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
   if (!info[1].IsObject()) throw Error(ErrorCode::InvalidArgument, "state must be an object");
   const Napi::Object in = info[1].As<Napi::Object>();
