@@ -2,18 +2,7 @@
 import { Dataset } from '../lib/data';
 import { MlpMethod, mlpNative } from '../lib/continual/methods/mlp';
 import type { Task, TaskBatch } from '../lib/continual/types';
-
-/** A small seeded generator (mulberry32), uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from './reference';
 
 /**
  * Three separable blobs in 2-D: blob c centred at radius 3, angle 2πc/3, spread uniformly in a

@@ -6,18 +6,13 @@
 #include <string>
 
 #include "../../core/error.hpp"
+#include "dimension.hpp"
 #include "../../core/simd.hpp"
 
 namespace indee::blas {
 namespace {
 
-// cblas takes int dimensions; the model's size checks keep every dimension far below INT_MAX,
-// and this guard makes any breach an error rather than a silent wrap-around.
-int dim(std::size_t n) {
-  require(n <= static_cast<std::size_t>(INT_MAX), ErrorCode::Internal,
-          "matrix dimension " + std::to_string(n) + " exceeds the BLAS integer range");
-  return static_cast<int>(n);
-}
+int dim(std::size_t n) { return library_dimension(n, "BLAS"); }
 
 CBLAS_TRANSPOSE trans(Op op) { return op == Op::Transpose ? CblasTrans : CblasNoTrans; }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../../core/error.hpp"
+#include "dimension.hpp"
 
 // The Fortran LAPACK entry points exported by libopenblas (32-bit INTEGERs, as Debian builds it).
 // gfortran passes the length of every CHARACTER argument as a hidden trailing argument of type
@@ -31,11 +32,7 @@ void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda,
 namespace indee::lapack {
 namespace {
 
-int dim(std::size_t n) {
-  require(n <= static_cast<std::size_t>(INT_MAX), ErrorCode::Internal,
-          "matrix dimension " + std::to_string(n) + " exceeds the LAPACK integer range");
-  return static_cast<int>(n);
-}
+int dim(std::size_t n) { return library_dimension(n, "LAPACK"); }
 
 // A workspace size returned by a query (as a float in work[0]); rounded up, since a float holds
 // integers exactly only up to 2^24, and never below `minimum`.
