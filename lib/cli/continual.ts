@@ -93,7 +93,7 @@ async function writeOutputs(o: ContinualOptions, scenario: Scenario, results: Me
   await fs.mkdir(o.out, { recursive: true });
   const tasks = scenario.tasks.map((t) => t.name);
   const file = (name: string) => path.join(o.out, name);
-  await writeFileAtomic(file('results.json'), Buffer.from(JSON.stringify({ scenario: o.scenario, tasks, options: o, results }, null, 1)));
+  await writeFileAtomic(file('results.json'), Buffer.from(JSON.stringify({ scenario: o.scenario, tasks, options: o, results })));
   const metrics = ['method,acc,bwt,fwt,prequential_error,seconds,settings'];
   for (const r of results) {
     const x = r.result;
