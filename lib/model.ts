@@ -25,7 +25,7 @@ export interface CollectOptions {
 
 /** Options of {@link Autoencoder.learn}. */
 export interface LearnOptions {
-  /** Optimiser steps per layer, an integer ≥ 0. Default 100 (the original's). */
+  /** Adam steps or subspace iterations per layer ('eig' solves once when > 0), an integer ≥ 0. Default 100 (the original's). */
   steps?: number;
 }
 
@@ -127,9 +127,11 @@ export class Autoencoder {
   }
 
   /**
-   * Runs `steps` optimiser steps on every layer's weights against its trace objective
-   * f(W) = tr((I − WWᵀ) C (I − WWᵀ)).
-   * @returns per layer, f at the weights the last step started from (the current f when steps is 0).
+   * Fits every layer's weights to its trace objective f(W) = tr((I − WWᵀ) C (I − WWᵀ)) with the
+   * configured solver: `steps` Adam steps (`'adam'`), `steps` orthogonal iterations (`'subspace'`) or
+   * one eigen-solve (`'eig'`); the fast solvers rotate their result onto the previous weights.
+   * @returns per layer, f at the weights the last Adam step started from (as the original reported
+   * it), or at the new weights for the other solvers; the current f when steps is 0.
    */
   learn(options?: LearnOptions): Float64Array {
     return this.#native.learn(this.#steps(options));
