@@ -68,17 +68,20 @@ test('train runs the protocol and writes the curve, the CSV, both plots and a ch
   expect(info.config.layers).toEqual([6, 4]);
 });
 
-test('a run stopped midway and resumed with --load ends exactly where an uninterrupted run ends', async () => {
-  const once = path.join(folder, 'once'), twice = path.join(folder, 'twice');
-  expect((await run(small(once))).status).toBe(0);
-  const stopped = await run(small(twice), 13);
+test.each([
+  ['the original schedule', []],
+  ['learning every 3 rows', ['--learn-every', '3']],
+])('a run stopped midway and resumed with --load ends exactly where an uninterrupted run ends (%s)', async (_, schedule) => {
+  const once = path.join(folder, `once${schedule.length}`), twice = path.join(folder, `twice${schedule.length}`);
+  expect((await run([...small(once), ...schedule])).status).toBe(0);
+  const stopped = await run([...small(twice), ...schedule], 13);
   expect(stopped.status).toBe(130);
   expect(stopped.stdout).toMatch(/stopped: 13 of 40 rows.*resume with --load/);
   expect(fs.readFileSync(path.join(twice, 'error.txt'), 'utf8').trim().split('\n')).toHaveLength(13);
-  const resumed = await run([...small(twice), '--load']);
+  const resumed = await run([...small(twice), ...schedule, '--load']);
   expect(resumed.status).toBe(0);
   expect(resumed.stdout).toMatch(/resuming .* at row 13 of 40/);
-  for (const file of ['rows.csv', 'error.txt', 'model.safetensors'])
+  for (const file of ['rows.csv', 'error.txt', 'model.safetensors', 'error.png'])
     expect(fs.readFileSync(path.join(twice, file)).equals(fs.readFileSync(path.join(once, file)))).toBe(true);
 });
 

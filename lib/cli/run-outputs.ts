@@ -1,7 +1,7 @@
 /**
- * What a training run leaves in its --out folder, rewritten at every checkpoint: the running error
- * curve (one value per row, as the original wrote it), a CSV of every row, a PNG plot of the curve
- * and a PNG of recent inputs beside their reconstructions.
+ * What a training run leaves in its --out folder: the running error curve (one value per row, as
+ * the original wrote it) and a CSV of every row, rewritten at every checkpoint; a PNG plot of the
+ * curve and a PNG of recent inputs beside their reconstructions, drawn when the run ends or stops.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -74,10 +74,15 @@ function imageShape(size: number): [number, number] {
   return side * side === size ? [side, side] : [size, 1];
 }
 
-export async function writeRunOutputs(folder: string, title: string, records: readonly RowRecord[], samples: readonly Sample[], depth: number): Promise<void> {
+/** The curve and the CSV: rewritten at every checkpoint, since a resumed run reads them back. */
+export async function writeRunRecords(folder: string, records: readonly RowRecord[], depth: number): Promise<void> {
   const curve = records.map((r) => `${r.error}\n`).join('');
   await writeFileAtomic(path.join(folder, OUTPUT_FILES.curve), Buffer.from(curve));
   await writeFileAtomic(path.join(folder, OUTPUT_FILES.rows), Buffer.from(recordsToCsv(records, depth)));
+}
+
+/** The two pictures: drawn when a run ends or stops. */
+export async function writeRunPlots(folder: string, title: string, records: readonly RowRecord[], samples: readonly Sample[]): Promise<void> {
   const chart = lineChart({
     series: [{ values: records.map((r) => r.error), label: 'running error' }],
     title,

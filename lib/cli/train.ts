@@ -7,12 +7,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { Autoencoder } from '../model';
-import type { Solver, StatisticsMode } from '../config';
+import type { AutoencoderConfig, Solver, StatisticsMode } from '../config';
 import { setThreads } from '../threads';
 import type { Dataset } from '../data';
 import { loadDataset, type DataOptions } from './dataset-option';
 import { Progress, formatDuration, type ProgressStream } from './progress';
-import { readRecords, writeRunOutputs, type RowRecord, type Sample } from './run-outputs';
+import { readRecords, writeRunPlots, writeRunRecords, type RowRecord, type Sample } from './run-outputs';
 import { UsageError } from './usage-error';
 
 export interface TrainOptions extends DataOptions {
@@ -58,6 +58,15 @@ const BOOT_STEPS = 10_000;
 /** Recent rows shown beside their reconstructions. */
 const SAMPLES = 16;
 
+/** What a checkpoint of a run records about its progress (its `run` metadata). */
+interface RunState {
+  stream: StreamIdentity;
+  rowsDone: number;
+  error: number;
+  /** The objectives of the last learn: the CSV repeats them until the next one. */
+  objectives: number[];
+}
+
 /** The stream a run walks: checkpoints made on the same stream can resume it. */
 interface StreamIdentity {
   data: string;
@@ -93,10 +102,11 @@ async function bootstrap(model: Autoencoder, dataset: Dataset, o: TrainOptions, 
   }
 }
 
-function title(o: TrainOptions): string {
+/** The settings in one line (plot title, log, checkpoint metadata): the model's own configuration, which a loaded model keeps, and this run's schedule. */
+function title(o: TrainOptions, config: AutoencoderConfig): string {
   const learn = `learn ${o.learnSteps}${o.learnEvery === 1 ? '' : ` every ${o.learnEvery}`}${o.block === 1 ? '' : `, block ${o.block}`}`;
-  return `[${o.layers.join(',')}] ${o.statistics} ${o.solver}, coeff ${o.coeff} eval ${o.eval} rate ${o.rate}, ` +
-    `rows ${o.skip}+${o.limit}, infer ${o.infer}, ${learn}, seed ${o.seed}`;
+  return `[${config.layers.join(',')}] ${config.statistics} ${config.solver}, coeff ${o.coeff} eval ${o.eval} rate ${config.rate}, ` +
+    `rows ${o.skip}+${o.limit}, infer ${o.infer}, ${learn}, seed ${config.seed}`;
 }
 
 /** Runs the protocol; returns the exit status (0 done, 130 stopped by the user after saving). */
@@ -113,16 +123,18 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   let model: Autoencoder;
   let first = 0, error = 1.0;
   let records: RowRecord[] = [];
+  let resumedObjectives: number[] | undefined;
   if (o.load !== false) {
     const file = typeof o.load === 'string' ? o.load : checkpoint;
     const info = await Autoencoder.inspect(file);
     model = await Autoencoder.load(file);
     if (model.config.inputSize !== dataset.inputSize || model.config.labelSize !== dataset.classes)
       throw new UsageError(`${file} is a model of ${model.config.inputSize} inputs and ${model.config.labelSize} labels; the data has ${dataset.inputSize} and ${dataset.classes}`);
-    const run = info.metadata.run === undefined ? undefined : (JSON.parse(info.metadata.run) as { stream: StreamIdentity; rowsDone: number; error: number });
+    const run = info.metadata.run === undefined ? undefined : (JSON.parse(info.metadata.run) as RunState);
     if (run !== undefined && JSON.stringify(run.stream) === JSON.stringify(stream)) {
       first = run.rowsDone;
       error = run.error;
+      resumedObjectives = run.objectives;
       records = (await readRecords(o.out, first, model.depth)) ?? [];
       log(`resuming ${file} at row ${first} of ${o.limit}, running error ${error.toFixed(3)}` +
         (records.length === first ? '' : ` (no earlier rows.csv in ${o.out}: the curve starts here)`));
@@ -136,17 +148,22 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
 
   const order = dataset.range(o.skip, o.skip + o.limit).shuffle(o.seed);
   const samples: Sample[] = [];
-  const save = async () => {
-    const rowsDone = records.length > 0 ? records[records.length - 1].row + 1 : first;
-    await model.save(checkpoint, { metadata: { run: JSON.stringify({ stream, rowsDone, error }), command: title(o) } });
-    await writeRunOutputs(o.out, title(o), records, samples, model.depth);
+  const settings = title(o, model.config);
+  let objectives = resumedObjectives ?? Array.from(await model.objectivesAsync()); // until the first learn
+  let saved = -1;
+  // The records first: should the checkpoint not be written, a resumed run still finds every row
+  // up to the checkpoint's in rows.csv.
+  const save = async (row: number) => {
+    await writeRunRecords(o.out, records, model.depth);
+    const run: RunState = { stream, rowsDone: row, error, objectives };
+    await model.save(checkpoint, { metadata: { run: JSON.stringify(run), command: settings } });
+    saved = row;
   };
 
-  log(`train: ${title(o)}; ${o.data === 'mnist' ? 'MNIST' : o.data}, ${dataset.rows} rows; checkpoint ${checkpoint}`);
+  log(`train: ${settings}; ${o.data === 'mnist' ? 'MNIST' : o.data}, ${dataset.rows} rows; checkpoint ${checkpoint}`);
   const progress = new Progress(o.quiet ? { write: () => true } : context.stdout, o.limit, first);
   const started = performance.now();
   let row = first;
-  let objectives = Array.from(await model.objectivesAsync()); // until the first learn
   while (row < o.limit && !context.interrupted()) {
     // Test then train, one block at a time: the block's rows are inferred by the model as it stands
     // (one batched inference), then collected; learning runs whenever the rows seen cross a
@@ -169,10 +186,11 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
     const before = row;
     row += count;
     progress.update(row, error);
-    if (Math.floor(row / SAVE_EVERY) > Math.floor(before / SAVE_EVERY)) await save();
+    if (Math.floor(row / SAVE_EVERY) > Math.floor(before / SAVE_EVERY)) await save(row);
   }
   progress.finish();
-  await save();
+  if (saved !== row) await save(row);
+  await writeRunPlots(o.out, settings, records, samples);
   const seconds = (performance.now() - started) / 1000;
   const stopped = row < o.limit;
   log(`${stopped ? 'stopped' : 'done'}: ${row} of ${o.limit} rows, running error ${error.toFixed(3)}, ` +
