@@ -62,7 +62,9 @@ function checkPath(file: unknown): string {
 function saveMetadata(options: SaveOptions | undefined): Record<string, string> {
   const o = check.options(options, 'options', ['metadata'] as const);
   if (o.metadata === undefined) return {};
-  const metadata = check.options(o.metadata, 'options.metadata', Object.keys(o.metadata as object));
+  if (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))
+    throw typeError('options.metadata', 'an object of strings', o.metadata);
+  const metadata = o.metadata as Record<string, unknown>;
   for (const [key, value] of Object.entries(metadata)) if (typeof value !== 'string') throw typeError(`options.metadata.${key}`, 'a string', value);
   return { ...(metadata as Record<string, string>) };
 }

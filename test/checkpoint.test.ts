@@ -222,3 +222,9 @@ test('metadata saved with a model comes back from inspect, with the counters of 
   buffer[at] = '7'.charCodeAt(0);
   expect(() => Autoencoder.fromBuffer(buffer)).toThrow(expect.objectContaining({ code: 'ERR_INDEE_FORMAT', message: expect.stringMatching(/SHA-256/) }));
 });
+
+test('metadata that is not an object of strings is an argument error', () => {
+  const model = trained('ema');
+  for (const metadata of [null, 'run', ['a']])
+    expect(() => model.toBuffer({ metadata: metadata as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.metadata must be an object of strings') }));
+});

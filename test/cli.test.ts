@@ -172,7 +172,7 @@ test('Ctrl-C (SIGINT) stops the real executable after saving a checkpoint it can
   child.kill('SIGINT');
   const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   expect(status).toBe(130);
-  expect(stderr).toMatch(/stopping after this row and saving a checkpoint/);
+  expect(stderr).toMatch(/stopping at the next safe point \(train saves a checkpoint\)/);
   expect(stdout).toMatch(/stopped: \d+ of 60000 rows/);
   const info = await Autoencoder.inspect(path.join(out, 'model.safetensors'));
   const { rowsDone } = JSON.parse(info.metadata.run);

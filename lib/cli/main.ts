@@ -1,6 +1,6 @@
 /**
- * The `indeependence` command line: `train` (the original program's online protocol), `evaluate`
- * and `info`. {@link main} runs one command line and returns its exit status, so that tests (and
+ * The `indeependence` command line: `train` (the original program's online protocol), `evaluate`,
+ * `continual` (the continual-learning evaluation) and `info`. {@link main} runs one command line and returns its exit status, so that tests (and
  * embedders) can run it in-process; bin.ts is the executable around it.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';

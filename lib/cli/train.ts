@@ -46,7 +46,7 @@ export interface TrainOptions extends DataOptions {
 export interface RunContext {
   stdout: ProgressStream;
   stderr: ProgressStream;
-  /** Resolves (or is already resolved) once the user asked the run to stop. */
+  /** True once the user asked the run to stop (checked between rows, blocks or methods). */
   interrupted: () => boolean;
 }
 

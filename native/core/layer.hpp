@@ -95,7 +95,7 @@ class Layer {
   Statistics stats_;
   std::vector<float> adam_m_, adam_v_;
   std::uint64_t adam_t_ = 0;
-  // learn's workspace, kept between calls so that a loop of short learns allocates nothing.
+  // learn's workspace, kept between calls: a loop of short learns allocates only the active block of C.
   TraceObjective objective_;
   std::vector<float> gradient_;  // 2n x k
 };
