@@ -88,9 +88,13 @@ function bytesOf(value: Float32Array | number, dtype: Dtype): Uint8Array {
  */
 function checksum(configJson: string, userJson: string, data: Iterable<Uint8Array>): string {
   const hash = createHash('sha256').update(configJson).update('\0').update(userJson).update('\0');
-  for (const bytes of data) hash.update(bytes);
+  for (const bytes of data)
+    for (let at = 0; at < bytes.byteLength; at += CHUNK_BYTES) hash.update(bytes.subarray(at, at + CHUNK_BYTES));
   return hash.digest('hex');
 }
+
+/** Node's hash and file reads take at most 2³¹ − 1 bytes at once: larger tensors go through in pieces. */
+const CHUNK_BYTES = 1 << 30;
 
 /** The checkpoint file's bytes for a model of `config` whose layers are in `layers`. */
 export function encodeCheckpoint(
@@ -203,8 +207,11 @@ export async function readCheckpointFile(file: string): Promise<CheckpointConten
     const { size } = await handle.stat();
     const read = async (position: number, length: number) => {
       const out = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(out, 0, length, position);
-      if (bytesRead !== length) throw formatError(source, `changed size while being read`);
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await handle.read(out, done, Math.min(CHUNK_BYTES, length - done), position + done);
+        if (bytesRead === 0) throw formatError(source, 'changed size while being read');
+        done += bytesRead;
+      }
       return out;
     };
     const prefix = await read(0, Math.min(8, size));
