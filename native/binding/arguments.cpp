@@ -8,8 +8,6 @@
 namespace indee::binding {
 namespace {
 
-constexpr double kMaxSafeInteger = 9007199254740991.0;
-constexpr std::size_t kMaxSize = std::size_t(1) << 20;  // sizes beyond this are refused before any allocation
 
 std::string show(double x) {
   std::ostringstream out;
@@ -95,7 +93,7 @@ StackConfig read_config(const Napi::Value& value) {
                      ? StatisticsMode::MovingAverage
                      : StatisticsMode::Cumulative;
   c.solver = static_cast<Solver>(read_choice(o.Get("solver"), "solver", {"adam", "subspace", "eig"}));
-  c.seed = read_count(o.Get("seed"), "seed", 0, static_cast<std::size_t>(kMaxSafeInteger));
+  c.seed = read_count(o.Get("seed"), "seed", 0, kMaxSafeInteger);
   c.init_scale = static_cast<float>(read_number(o.Get("initScale"), "initScale"));
   validate_config(c);
   return c;

@@ -13,6 +13,11 @@
 
 namespace indee::binding {
 
+// Sizes beyond this are refused before any allocation.
+inline constexpr std::size_t kMaxSize = std::size_t(1) << 20;
+// 2⁵³ - 1: every count a JS number holds exactly.
+inline constexpr std::size_t kMaxSafeInteger = 9007199254740991;
+
 // A row-major batch copied out of a Float32Array whose length is rows x width, rows >= 1, with
 // every value finite.
 struct Batch {

@@ -11,8 +11,6 @@
 namespace indee::binding {
 namespace {
 
-constexpr std::size_t kMaxSize = std::size_t(1) << 20;
-constexpr std::size_t kMaxSafeInteger = 9007199254740991;  // 2⁵³ - 1
 
 // Class labels: an Int32Array of exactly `rows` values in [0, classes), copied.
 std::vector<std::int32_t> read_labels(const Napi::Value& value, const std::string& name, std::size_t rows,

@@ -23,7 +23,6 @@ Napi::Int32Array i32(Napi::Env env, const std::vector<std::int32_t>& v) { return
 bool has_value(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
 
 constexpr std::size_t kMaxSteps = 100000000;
-constexpr std::size_t kMaxSafeInteger = 9007199254740991;  // 2⁵³ - 1: every count a JS number holds exactly
 
 }  // namespace
 

@@ -11,6 +11,7 @@ import { types } from 'node:util';
 import { binding } from '../../binding';
 import { rangeError, typeError, type CodedError } from '../../errors';
 import * as check from '../../validate';
+import { predict } from '../harness';
 import type { ContinualMethod, Task, TaskBatch } from '../types';
 
 /** What one training step of {@link NativeMlp} returns. */
@@ -208,7 +209,7 @@ export class MlpMethod implements ContinualMethod {
         onPredicted?.(b, predicted);
         continue;
       }
-      if (onPredicted) onPredicted(b, argmax(await this.#native.logitsAsync(b.x), b.rows, this.outputs));
+      if (onPredicted) onPredicted(b, predict(await this.#native.logitsAsync(b.x), b.rows, this.outputs));
       for (let r = 0; r < b.rows; ) {
         const take = Math.min(batch - filled, b.rows - r);
         bufferX.set(b.x.subarray(r * n, (r + take) * n), filled * n);
@@ -272,13 +273,3 @@ export class MlpMethod implements ContinualMethod {
   }
 }
 
-/** Index of each row's largest score (the first on ties). */
-function argmax(scores: Float32Array, rows: number, k: number): Int32Array {
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; ++r) {
-    let best = 0;
-    for (let j = 1; j < k; ++j) if (scores[r * k + j] > scores[r * k + best]) best = j;
-    out[r] = best;
-  }
-  return out;
-}

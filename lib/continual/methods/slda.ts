@@ -7,6 +7,7 @@
 import { types } from 'node:util';
 import { rangeError, typeError } from '../../errors';
 import * as check from '../../validate';
+import { predict } from '../harness';
 import type { ContinualMethod, Task, TaskBatch } from '../types';
 
 /**
@@ -275,15 +276,7 @@ export class StreamingLdaMethod implements ContinualMethod {
 
   /** The class of largest score per row (the first on ties; class 0 before any row is seen). */
   predict(x: Float32Array, rows: number): Int32Array {
-    const K = this.outputs;
-    const s = this.scoresSync(x, rows);
-    const out = new Int32Array(rows);
-    for (let r = 0; r < rows; ++r) {
-      let best = 0;
-      for (let c = 1; c < K; ++c) if (s[r * K + c] > s[r * K + best]) best = c;
-      out[r] = best;
-    }
-    return out;
+    return predict(this.scoresSync(x, rows), rows, this.outputs);
   }
 
   /** Scores (rows × outputs) of test rows: the linear discriminant of every class (−∞ for a class not seen). */
