@@ -43,3 +43,9 @@ export async function loadDataset(options: DataOptions): Promise<Dataset> {
   const [images, labels] = await Promise.all([read(options.data), read(options.labels)]);
   return Dataset.fromTensors(images, labels);
 }
+
+/** A usage error unless rows [start, start + count) lie in the data; `flag` names the options that chose them. */
+export function checkRange(dataset: Dataset, flag: string, start: number, count: number): void {
+  if (start + count > dataset.rows)
+    throw new UsageError(`${flag}: rows [${start}, ${start + count}) are past the end of the data (${dataset.rows} rows)`);
+}

@@ -1,6 +1,6 @@
 /** `indeependence evaluate`: accuracy and confusion matrix of a checkpoint on a row range, learning nothing. */
 import { Autoencoder } from '../model';
-import { loadDataset, type DataOptions } from './dataset-option';
+import { checkRange, loadDataset, type DataOptions } from './dataset-option';
 import type { RunContext } from './train';
 import { UsageError } from './usage-error';
 
@@ -30,12 +30,13 @@ export function confusionTable(confusion: number[][]): string {
 }
 
 export async function evaluate(o: EvaluateOptions, context: RunContext): Promise<number> {
-  const [model, dataset] = await Promise.all([Autoencoder.load(o.checkpoint), loadDataset(o)]);
+  const dataset = await loadDataset(o);
+  const model = await Autoencoder.load(o.checkpoint);
   try {
     const { labelSize, inputSize } = model.config;
     if (inputSize !== dataset.inputSize || labelSize < dataset.classes)
       throw new UsageError(`${o.checkpoint} is a model of ${inputSize} inputs and ${labelSize} labels; the data has ${dataset.inputSize} inputs and ${dataset.classes} classes`);
-    if (o.skip + o.limit > dataset.rows) throw new UsageError(`--skip/--limit: rows [${o.skip}, ${o.skip + o.limit}) are past the end of the data (${dataset.rows} rows)`);
+    checkRange(dataset, '--skip/--limit', o.skip, o.limit);
     const confusion = Array.from({ length: labelSize }, () => new Array<number>(labelSize).fill(0));
     let correct = 0;
     for (let start = o.skip; start < o.skip + o.limit && !context.interrupted(); start += o.batch) {

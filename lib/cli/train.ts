@@ -10,7 +10,7 @@ import { Autoencoder } from '../model';
 import type { AutoencoderConfig, Solver, StatisticsMode } from '../config';
 import { setThreads } from '../threads';
 import type { Dataset } from '../data';
-import { loadDataset, type DataOptions } from './dataset-option';
+import { checkRange, loadDataset, type DataOptions } from './dataset-option';
 import { Progress, formatDuration, type ProgressStream } from './progress';
 import { readRecords, writeRunPlots, writeRunRecords, type RowRecord, type Sample } from './run-outputs';
 import { UsageError } from './usage-error';
@@ -77,11 +77,6 @@ interface StreamIdentity {
 
 function identity(o: TrainOptions): StreamIdentity {
   return { data: o.data === 'mnist' ? 'mnist' : path.resolve(o.data), skip: o.skip, limit: o.limit, seed: o.seed };
-}
-
-function checkRange(dataset: Dataset, flag: string, start: number, count: number): void {
-  if (start + count > dataset.rows)
-    throw new UsageError(`${flag}: rows [${start}, ${start + count}) are past the end of the data (${dataset.rows} rows)`);
 }
 
 /** Collects the mean input and mean label of the bootstrap rows once with α = 0.5; learns 10,000 steps when there are several. */
