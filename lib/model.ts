@@ -59,6 +59,20 @@ function checkPath(file: unknown): string {
   return file;
 }
 
+function infoOf({ config, metadata, packageVersion: writer, layers }: CheckpointContents): CheckpointInfo {
+  let n = config.inputSize + config.labelSize;
+  return {
+    config,
+    metadata,
+    packageVersion: writer,
+    layers: layers.map((state, i) => {
+      const sizes = { inputSize: n, codeSize: config.layers[i] };
+      n = config.layers[i];
+      return { ...sizes, rows: state.N, adamSteps: state.adam.t };
+    }),
+  };
+}
+
 function saveMetadata(options: SaveOptions | undefined): Record<string, string> {
   const o = check.options(options, 'options', ['metadata'] as const);
   if (o.metadata === undefined) return {};
@@ -269,18 +283,13 @@ export class Autoencoder {
 
   /** A checkpoint's configuration, metadata and counters, after the same checks as {@link Autoencoder.load}. */
   static async inspect(file: string): Promise<CheckpointInfo> {
-    const { config, metadata, packageVersion: writer, layers } = await readCheckpointFile(checkPath(file));
-    let n = config.inputSize + config.labelSize;
-    return {
-      config,
-      metadata,
-      packageVersion: writer,
-      layers: layers.map((state, i) => {
-        const sizes = { inputSize: n, codeSize: config.layers[i] };
-        n = config.layers[i];
-        return { ...sizes, rows: state.N, adamSteps: state.adam.t };
-      }),
-    };
+    return infoOf(await readCheckpointFile(checkPath(file)));
+  }
+
+  /** {@link Autoencoder.load} and {@link Autoencoder.inspect} in one read of the file (e.g. to resume a run recorded in the metadata). */
+  static async loadWithInfo(file: string): Promise<{ model: Autoencoder; info: CheckpointInfo }> {
+    const contents = await readCheckpointFile(checkPath(file));
+    return { model: Autoencoder.#restored(contents, file), info: infoOf(contents) };
   }
 
   static #restored({ config, layers }: CheckpointContents, source: string): Autoencoder {

@@ -228,3 +228,12 @@ test('metadata that is not an object of strings is an argument error', () => {
   for (const metadata of [null, 'run', ['a']])
     expect(() => model.toBuffer({ metadata: metadata as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.metadata must be an object of strings') }));
 });
+
+test('loadWithInfo gives the model of load and the info of inspect in one read', async () => {
+  const model = trained('cumulative');
+  const file = path.join(folder, 'with-info.safetensors');
+  await model.save(file, { metadata: { note: 'x' } });
+  const { model: loaded, info } = await Autoencoder.loadWithInfo(file);
+  expectSameState(model, loaded);
+  expect(info).toEqual(await Autoencoder.inspect(file));
+});

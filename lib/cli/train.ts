@@ -121,8 +121,9 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   let resumedObjectives: number[] | undefined;
   if (o.load !== false) {
     const file = typeof o.load === 'string' ? o.load : checkpoint;
-    const info = await Autoencoder.inspect(file);
-    model = await Autoencoder.load(file);
+    const loaded = await Autoencoder.loadWithInfo(file);
+    const info = loaded.info;
+    model = loaded.model;
     if (model.config.inputSize !== dataset.inputSize || model.config.labelSize !== dataset.classes)
       throw new UsageError(`${file} is a model of ${model.config.inputSize} inputs and ${model.config.labelSize} labels; the data has ${dataset.inputSize} and ${dataset.classes}`);
     const run = info.metadata.run === undefined ? undefined : (JSON.parse(info.metadata.run) as RunState);
