@@ -40,10 +40,12 @@ export const OUTPUT_FILES = {
 
 const CSV_HEADER_START = 'row,index,label,prediction,running_error';
 
+const csvHeader = (depth: number) => [CSV_HEADER_START, ...Array.from({ length: depth }, (_, l) => `objective_${l}`)].join(',') + '\n';
+const csvLines = (records: readonly RowRecord[]) => records.map((r) => [r.row, r.index, r.label, r.prediction, r.error, ...r.objectives].join(',') + '\n').join('');
+const curveLines = (records: readonly RowRecord[]) => records.map((r) => `${r.error}\n`).join('');
+
 export function recordsToCsv(records: readonly RowRecord[], depth: number): string {
-  const header = [CSV_HEADER_START, ...Array.from({ length: depth }, (_, l) => `objective_${l}`)].join(',');
-  const lines = records.map((r) => [r.row, r.index, r.label, r.prediction, r.error, ...r.objectives].join(','));
-  return [header, ...lines, ''].join('\n');
+  return csvHeader(depth) + csvLines(records);
 }
 
 /**
@@ -74,11 +76,31 @@ function imageShape(size: number): [number, number] {
   return side * side === size ? [side, side] : [size, 1];
 }
 
-/** The curve and the CSV: rewritten at every checkpoint, since a resumed run reads them back. */
-export async function writeRunRecords(folder: string, records: readonly RowRecord[], depth: number): Promise<void> {
-  const curve = records.map((r) => `${r.error}\n`).join('');
-  await writeFileAtomic(path.join(folder, OUTPUT_FILES.curve), Buffer.from(curve));
-  await writeFileAtomic(path.join(folder, OUTPUT_FILES.rows), Buffer.from(recordsToCsv(records, depth)));
+/**
+ * The curve and the CSV, brought up to date at every checkpoint (a resumed run reads them back):
+ * written whole the first time (`written` = 0), afterwards the records from `written` on are
+ * appended and flushed, so that a long run does not rewrite every earlier row at every checkpoint.
+ * An append cut short leaves at most a partial line after the rows a checkpoint counts, which
+ * readRecords never reads. Returns the number of records now in the files.
+ */
+export async function writeRunRecords(folder: string, records: readonly RowRecord[], depth: number, written = 0): Promise<number> {
+  const curve = path.join(folder, OUTPUT_FILES.curve), rows = path.join(folder, OUTPUT_FILES.rows);
+  if (written === 0) {
+    await writeFileAtomic(curve, Buffer.from(curveLines(records)));
+    await writeFileAtomic(rows, Buffer.from(recordsToCsv(records, depth)));
+    return records.length;
+  }
+  const fresh = records.slice(written);
+  for (const [file, text] of [[curve, curveLines(fresh)], [rows, csvLines(fresh)]] as const) {
+    const handle = await fs.open(file, 'a');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  return records.length;
 }
 
 /** The two pictures: drawn when a run ends or stops. */

@@ -147,10 +147,11 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   const settings = title(o, model.config);
   let objectives = resumedObjectives ?? Array.from(await model.objectivesAsync()); // until the first learn
   let saved = -1;
+  let written = 0; // records in rows.csv and error.txt: the first save writes them whole (a resumed run's too)
   // The records first: should the checkpoint not be written, a resumed run still finds every row
   // up to the checkpoint's in rows.csv.
   const save = async (row: number) => {
-    await writeRunRecords(o.out, records, model.depth);
+    written = await writeRunRecords(o.out, records, model.depth, written);
     const run: RunState = { stream, rowsDone: row, error, objectives };
     await model.save(checkpoint, { metadata: { run: JSON.stringify(run), command: settings } });
     saved = row;
