@@ -81,8 +81,17 @@ test.each([
   const resumed = await run([...small(twice), ...schedule, '--load']);
   expect(resumed.status).toBe(0);
   expect(resumed.stdout).toMatch(/resuming .* at row 13 of 40/);
+  expect(resumed.stdout).not.toMatch(/another schedule/);
   for (const file of ['rows.csv', 'error.txt', 'model.safetensors', 'error.png'])
     expect(fs.readFileSync(path.join(twice, file)).equals(fs.readFileSync(path.join(once, file)))).toBe(true);
+});
+
+test('resuming with other schedule flags than the saved run says which', async () => {
+  const out = path.join(folder, 'changed');
+  expect((await run(small(out), 5)).status).toBe(130);
+  const resumed = await run([...small(out), '--load', '--coeff', '0.02', '--learn-every', '2']);
+  expect(resumed.status).toBe(0);
+  expect(resumed.stdout).toMatch(/note: resuming with another schedule than the saved run's: --coeff 0\.02 \(was 0\.01\), --learn-every 2 \(was 1\)/);
 });
 
 test('evaluate reports the accuracy and confusion matrix that infer gives, and info the counters', async () => {

@@ -65,6 +65,19 @@ interface RunState {
   error: number;
   /** The objectives of the last learn: the CSV repeats them until the next one. */
   objectives: number[];
+  /** The schedule the run used; a resumed run with another says so. */
+  schedule: Schedule;
+}
+
+type Schedule = Pick<TrainOptions, 'coeff' | 'eval' | 'infer' | 'learnSteps' | 'learnEvery' | 'block'>;
+
+const scheduleOf = (o: TrainOptions): Schedule => ({ coeff: o.coeff, eval: o.eval, infer: o.infer, learnSteps: o.learnSteps, learnEvery: o.learnEvery, block: o.block });
+
+/** The schedule flags whose values differ from the saved run's, as '--flag new (was old)'. */
+function scheduleChanges(saved: Schedule | undefined, now: Schedule): string[] {
+  if (saved === undefined) return [];
+  const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return (Object.keys(now) as (keyof Schedule)[]).filter((key) => saved[key] !== now[key]).map((key) => `${flag(key)} ${now[key]} (was ${saved[key]})`);
 }
 
 /** The stream a run walks: checkpoints made on the same stream can resume it. */
@@ -131,6 +144,8 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
       first = run.rowsDone;
       error = run.error;
       resumedObjectives = run.objectives;
+      const changes = scheduleChanges(run.schedule, scheduleOf(o));
+      if (changes.length > 0) log(`note: resuming with another schedule than the saved run's: ${changes.join(', ')}`);
       records = (await readRecords(o.out, first, model.depth)) ?? [];
       log(`resuming ${file} at row ${first} of ${o.limit}, running error ${error.toFixed(3)}` +
         (records.length === first ? '' : ` (no earlier rows.csv in ${o.out}: the curve starts here)`));
@@ -152,7 +167,7 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   // up to the checkpoint's in rows.csv.
   const save = async (row: number) => {
     written = await writeRunRecords(o.out, records, model.depth, written);
-    const run: RunState = { stream, rowsDone: row, error, objectives };
+    const run: RunState = { stream, rowsDone: row, error, objectives, schedule: scheduleOf(o) };
     await model.save(checkpoint, { metadata: { run: JSON.stringify(run), command: settings } });
     saved = row;
   };
