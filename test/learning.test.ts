@@ -120,3 +120,13 @@ test('basisEntropy: D·log N − Σ c·log c / N over equal bins', () => {
   expect(() => basisEntropy(codes, 2, { bins: 4, min: 1, max: 1 })).toThrow(RangeError);
   expect(() => basisEntropy(new Float32Array([NaN, 1]), 2, { bins: 4, min: 0, max: 1 })).toThrow(/codes\[0\]/);
 });
+
+test('a learn that diverges fails with ERR_INDEE_NUMERICAL and leaves the model as it was', () => {
+  const model = new Autoencoder({ inputSize: 6, labelSize: 2, layers: [4, 2], rate: 1e6, statistics: 'cumulative', seed: 3, initScale: 0.3 });
+  const x = ref.randomArray(10 * 6, 91, -1e7, 1e7);
+  model.collect(x);
+  const before = [0, 1].map((l) => model.layer(l));
+  expect(() => model.learn({ steps: 50 })).toThrow(expect.objectContaining({ code: 'ERR_INDEE_NUMERICAL', message: expect.stringMatching(/^learning diverged in layer 0 \(objective -?nan, rate 1e\+06\): the model is left as it was/) }));
+  [0, 1].forEach((l) => expect(model.layer(l)).toEqual(before[l]));
+  expect(model.learn({ steps: 0 })).toHaveLength(2); // still usable
+});

@@ -72,6 +72,19 @@ void Layer::collect(const float* v, std::size_t m, const CollectOptions& options
   blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
 }
 
+void Layer::restore_learned_weights(LearnedWeights saved) {
+  W_ = std::move(saved.W);
+  adam_m_ = std::move(saved.adam_m);
+  adam_v_ = std::move(saved.adam_v);
+  adam_t_ = saved.adam_t;
+}
+
+bool Layer::weights_finite() const {
+  for (float w : W_)
+    if (!std::isfinite(w)) return false;
+  return true;
+}
+
 LayerState Layer::state() const {
   return {W_, b_, stats_.mean(), stats_.second_moment(), stats_.count(), stats_.decay_since_flush(),
           adam_m_, adam_v_, adam_t_};

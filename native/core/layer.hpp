@@ -39,6 +39,13 @@ struct LayerState {
   std::uint64_t adam_t = 0;
 };
 
+// What learning changes in a layer (W and its Adam state), kept so that a failed learn of the
+// stack can be undone.
+struct LearnedWeights {
+  std::vector<float> W, adam_m, adam_v;
+  std::uint64_t adam_t = 0;
+};
+
 class Layer {
  public:
   // W is drawn uniformly from [-init_scale, init_scale) by `seed_state` (see Stack for the seeding).
@@ -67,6 +74,11 @@ class Layer {
   // started from (as the original reported it); for the other solvers, and whenever steps == 0,
   // f at the resulting W.
   double learn(std::size_t steps, const AdamHyper& hyper, Solver solver);
+
+  LearnedWeights learned_weights() const { return {W_, adam_m_, adam_v_, adam_t_}; }
+  void restore_learned_weights(LearnedWeights saved);
+  // True when W holds only finite values.
+  bool weights_finite() const;
 
   // f(W) at the current W and, unless null, its gradient (2n x k).
   double objective(float* gradient) const;

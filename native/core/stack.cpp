@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -15,6 +16,13 @@ namespace {
 constexpr std::size_t kMaxMirrored = 46340;
 constexpr std::size_t kMaxElements = 2147483647;
 constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
+
+// A number as a person writes it (1e+06, nan), for messages.
+std::string show(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
 
 }  // namespace
 
@@ -87,9 +95,25 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
   }
 }
 
+// All layers learn or none does: a learn that fails or diverges (an objective or weights no longer
+// finite, e.g. from a rate far too large) puts every layer's weights and Adam state back as they
+// were before the call, so the model stays usable.
 std::vector<double> Stack::learn(std::size_t steps) {
+  std::vector<LearnedWeights> before;
+  for (const Layer& layer : layers_) before.push_back(layer.learned_weights());
   std::vector<double> values;
-  for (Layer& layer : layers_) values.push_back(layer.learn(steps, adam_hyper(), config_.solver));
+  try {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const double value = layers_[l].learn(steps, adam_hyper(), config_.solver);
+      require(std::isfinite(value) && layers_[l].weights_finite(), ErrorCode::Numerical,
+              "learning diverged in layer " + std::to_string(l) + " (objective " + show(value) + ", rate " + show(config_.rate) +
+                  "): the model is left as it was before this learn; lower the rate or check the data's scale");
+      values.push_back(value);
+    }
+  } catch (...) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].restore_learned_weights(std::move(before[l]));
+    throw;
+  }
   return values;
 }
 
@@ -151,6 +175,10 @@ Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
     pass.backward(x, nx, result.loss.data(), nullptr);
   }
 
+  for (std::size_t r = 0; r < m; ++r)
+    require(std::isfinite(result.loss[r]), ErrorCode::Numerical,
+            "inference diverged on row " + std::to_string(r) + " (completion loss " + show(result.loss[r]) + ", rate " + show(config_.rate) +
+                "): lower the rate or the number of steps");
   result.scores.resize(m * ny);
   result.reconstruction.resize(m * nx);
   result.labels.assign(m, -1);

@@ -338,3 +338,25 @@ TEST(the_fast_solvers_on_the_active_block_reach_the_optimum) {
         for (std::size_t j = 0; j < 3; ++j) CHECK(W[i * 3 + j] == 0.0f);
   }
 }
+
+// A rate far too large makes Adam overflow: learn must fail with Numerical and leave every layer's
+// weights and Adam state as they were, so the model stays usable.
+TEST(a_diverging_learn_fails_and_changes_nothing) {
+  StackConfig c = small_config(StatisticsMode::Cumulative);
+  c.rate = 1e6f;
+  Stack s(c);
+  std::vector<float> x = random_values(10 * 5, 81, -1.0f, 1.0f);
+  for (float& v : x) v *= 1e7f;
+  s.collect(x.data(), nullptr, 10, 0.0f, BatchSemantics::Sequential);
+  const LayerState before0 = s.layer(0).state(), before1 = s.layer(1).state();
+  bool numerical = false;
+  try {
+    s.learn(50);
+  } catch (const Error& e) {
+    numerical = e.code() == ErrorCode::Numerical && std::string(e.what()).find("learning diverged in layer") == 0;
+  }
+  CHECK(numerical);
+  const LayerState after0 = s.layer(0).state(), after1 = s.layer(1).state();
+  CHECK(after0.W == before0.W && after0.adam_m == before0.adam_m && after0.adam_v == before0.adam_v && after0.adam_t == before0.adam_t);
+  CHECK(after1.W == before1.W && after1.adam_t == before1.adam_t);
+}
