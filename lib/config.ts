@@ -99,14 +99,15 @@ export function configure(options: unknown): AutoencoderConfig {
 /**
  * Bytes a model keeps, in float32: per layer its state — C (d²), W and its Adam moments (3dk), b and
  * B (2d) — and the workspace learning keeps between calls (the gradient and three d × k buffers of
- * the objective, 4dk, and two k × k products).
+ * the objective, 4dk, two k × k products, and the copy of W and its moments that lets a failed
+ * learn be undone, 3dk).
  */
 export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelSize' | 'layers'>): number {
   let n = config.inputSize + config.labelSize;
   let floats = 0;
   for (const k of config.layers) {
     const d = 2 * n;
-    floats += d * d + 3 * d * k + 2 * d + 4 * d * k + 2 * k * k;
+    floats += d * d + 3 * d * k + 2 * d + 7 * d * k + 2 * k * k;
     n = k;
   }
   return 4 * floats;

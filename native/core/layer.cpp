@@ -72,11 +72,18 @@ void Layer::collect(const float* v, std::size_t m, const CollectOptions& options
   blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
 }
 
-void Layer::restore_learned_weights(LearnedWeights saved) {
-  W_ = std::move(saved.W);
-  adam_m_ = std::move(saved.adam_m);
-  adam_v_ = std::move(saved.adam_v);
-  adam_t_ = saved.adam_t;
+void Layer::keep_learned_weights() {
+  kept_W_.assign(W_.begin(), W_.end());
+  kept_m_.assign(adam_m_.begin(), adam_m_.end());
+  kept_v_.assign(adam_v_.begin(), adam_v_.end());
+  kept_t_ = adam_t_;
+}
+
+void Layer::restore_learned_weights() {
+  W_.assign(kept_W_.begin(), kept_W_.end());
+  adam_m_.assign(kept_m_.begin(), kept_m_.end());
+  adam_v_.assign(kept_v_.begin(), kept_v_.end());
+  adam_t_ = kept_t_;
 }
 
 bool Layer::weights_finite() const {

@@ -39,13 +39,6 @@ struct LayerState {
   std::uint64_t adam_t = 0;
 };
 
-// What learning changes in a layer (W and its Adam state), kept so that a failed learn of the
-// stack can be undone.
-struct LearnedWeights {
-  std::vector<float> W, adam_m, adam_v;
-  std::uint64_t adam_t = 0;
-};
-
 class Layer {
  public:
   // W is drawn uniformly from [-init_scale, init_scale) by `seed_state` (see Stack for the seeding).
@@ -75,8 +68,10 @@ class Layer {
   // f at the resulting W.
   double learn(std::size_t steps, const AdamHyper& hyper, Solver solver);
 
-  LearnedWeights learned_weights() const { return {W_, adam_m_, adam_v_, adam_t_}; }
-  void restore_learned_weights(LearnedWeights saved);
+  // Keeps a copy of what learning changes (W and its Adam state), and puts it back, so that a
+  // failed learn of the stack can be undone. The copy's memory is kept between calls.
+  void keep_learned_weights();
+  void restore_learned_weights();
   // True when W holds only finite values.
   bool weights_finite() const;
 
@@ -110,6 +105,9 @@ class Layer {
   // learn's workspace, kept between calls: a loop of short learns allocates only the active block of C.
   TraceObjective objective_;
   std::vector<float> gradient_;  // 2n x k
+  // keep_learned_weights' copy.
+  std::vector<float> kept_W_, kept_m_, kept_v_;
+  std::uint64_t kept_t_ = 0;
 };
 
 }  // namespace indee

@@ -99,8 +99,7 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
 // finite, e.g. from a rate far too large) puts every layer's weights and Adam state back as they
 // were before the call, so the model stays usable.
 std::vector<double> Stack::learn(std::size_t steps) {
-  std::vector<LearnedWeights> before;
-  for (const Layer& layer : layers_) before.push_back(layer.learned_weights());
+  for (Layer& layer : layers_) layer.keep_learned_weights();
   std::vector<double> values;
   try {
     for (std::size_t l = 0; l < layers_.size(); ++l) {
@@ -111,7 +110,7 @@ std::vector<double> Stack::learn(std::size_t steps) {
       values.push_back(value);
     }
   } catch (...) {
-    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].restore_learned_weights(std::move(before[l]));
+    for (Layer& layer : layers_) layer.restore_learned_weights();
     throw;
   }
   return values;
