@@ -130,6 +130,23 @@ bool throws_code(ErrorCode code, const std::function<void()>& call) {
   return false;
 }
 
+// A 100 x 100 C of rank 7 (eigenvalues 5, 4.5, ..., 2, then zeros): `full` is the matrix, `C` the
+// same with its upper triangle poisoned (the solvers must read only the lower one).
+struct RankDeficient {
+  std::vector<float> C, full;
+  std::vector<double> lambda;
+};
+RankDeficient rank_deficient(std::uint64_t seed) {
+  std::vector<double> lambda(100, 0.0);
+  for (std::size_t i = 0; i < 7; ++i) lambda[i] = 5.0 - 0.5 * double(i);
+  RankDeficient m;
+  m.lambda = lambda;
+  m.full = known_spectrum(lambda, seed, nullptr);
+  m.C = m.full;
+  poison_upper(100, m.C);
+  return m;
+}
+
 }  // namespace
 
 // ---- LAPACK wrappers ----------------------------------------------------------------------------
@@ -267,11 +284,7 @@ TEST(eig_solve_reaches_the_optimum_and_keeps_an_optimal_rotation) {
 
 TEST(eig_solve_zeroes_the_directions_beyond_the_rank) {
   const std::size_t d = 100, k = 20, rank = 7;
-  std::vector<double> lambda(d, 0.0);
-  for (std::size_t i = 0; i < rank; ++i) lambda[i] = 5.0 - 0.5 * double(i);
-  std::vector<float> C = known_spectrum(lambda, 701, nullptr);
-  const std::vector<float> full = C;
-  poison_upper(d, C);
+  auto [C, full, lambda] = rank_deficient(701);
 
   // The measured noise of the computed zero eigenvalues, against the threshold.
   std::vector<float> values(k), vectors(d * k);
@@ -427,11 +440,7 @@ TEST(subspace_solve_fills_dependent_and_zero_columns_so_it_cannot_get_stuck) {
 
 TEST(subspace_solve_on_a_rank_deficient_c_zeroes_the_extra_columns) {
   const std::size_t d = 100, k = 20, rank = 7;
-  std::vector<double> lambda(d, 0.0);
-  for (std::size_t i = 0; i < rank; ++i) lambda[i] = 5.0 - 0.5 * double(i);
-  std::vector<float> C = known_spectrum(lambda, 1301, nullptr);
-  const std::vector<float> full = C;
-  poison_upper(d, C);
+  auto [C, full, lambda] = rank_deficient(1301);
   std::vector<float> W = random_matrix(d, k, 1302, 0.0005f);
   CHECK(subspace_solve(d, k, C.data(), 3, W.data()) == rank);
   for (std::size_t j = 0; j < k; ++j) CHECK(column_is_zero(d, k, W, j) == (j >= rank));
