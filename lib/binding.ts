@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 import { rangeError } from './errors';
 import { packageRoot } from './package-info';
-import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
+import type { ClassMomentsState, CompletionGradient, Decoded, Inference, LayerState, ModelSnapshot, ObjectiveGradient } from './types';
 
 /** The native model as the binding exports it (see native/binding/model_wrap.cpp). */
 export interface NativeModel {
@@ -29,9 +29,10 @@ export interface NativeModel {
   completionGradientAsync(x: Float32Array, codes: Float32Array): Promise<CompletionGradient>;
   layerState(layer: number): LayerState;
   /** Every layer's state, taken in one operation (after the async operations queued before it). */
-  snapshot(): LayerState[];
-  snapshotAsync(): Promise<LayerState[]>;
+  snapshot(): ModelSnapshot;
+  snapshotAsync(): Promise<ModelSnapshot>;
   restoreLayer(layer: number, state: Omit<LayerState, 'inputSize' | 'codeSize'>): void;
+  restoreClassMoments(state: ClassMomentsState): void;
   dispose(): void;
   pending(): number;
 }
@@ -45,6 +46,8 @@ export interface NativeConfig {
   solver: string;
   seed: number;
   initScale: number;
+  upperStatistics: string;
+  replaySamples: number;
 }
 
 interface NativeBinding {

@@ -26,6 +26,19 @@ export type Solver =
   /** The exact minimiser: the top-k eigenvectors of C (LAPACK ssyevr); `learn()` solves once, whatever `steps` (> 0). */
   | 'eig';
 
+/** Where the statistics of the layers above the first come from. */
+export type UpperStatistics =
+  /** Each layer collects the codes the layer below passes up, through that layer's weights of the time (the original). */
+  | 'collected'
+  /**
+   * Statistical replay: the first layer's input is also summarised per class (the label's argmax;
+   * one more class for unlabelled rows) by its mean and covariance, and every learn re-derives the
+   * upper layers' statistics from those moments through the lower layers as they are then (a
+   * Gaussian per class at the first code, sampled). Upper layers collect nothing. A deep stack then
+   * keeps describing old data after its lower layers move; see the README's "Deep stacks".
+   */
+  | 'replay';
+
 /** Where the model computes. */
 export type Device = 'cpu';
 
@@ -50,6 +63,10 @@ export interface AutoencoderOptions {
   seed?: number;
   /** Initial weights are uniform in [-initScale, initScale). Default 0.0005 (the original's). */
   initScale?: number;
+  /** Default `'collected'` (the original's). */
+  upperStatistics?: UpperStatistics;
+  /** Samples per class of `'replay'`, an integer in [1, 1000000]. Default 1000. */
+  replaySamples?: number;
   /** Default `'cpu'`. */
   device?: Device;
 }
@@ -64,10 +81,12 @@ export interface AutoencoderConfig {
   readonly solver: Solver;
   readonly seed: number;
   readonly initScale: number;
+  readonly upperStatistics: UpperStatistics;
+  readonly replaySamples: number;
   readonly device: Device;
 }
 
-const OPTION_KEYS = ['inputSize', 'labelSize', 'layers', 'rate', 'statistics', 'solver', 'seed', 'initScale', 'device'] as const;
+const OPTION_KEYS = ['inputSize', 'labelSize', 'layers', 'rate', 'statistics', 'solver', 'seed', 'initScale', 'upperStatistics', 'replaySamples', 'device'] as const;
 const MAX_SIZE = 1 << 20;
 
 /**
@@ -90,6 +109,9 @@ export function configure(options: unknown): AutoencoderConfig {
     solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam', 'subspace', 'eig'] as const),
     seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
     initScale: o.initScale === undefined ? 0.0005 : check.finiteNumber(o.initScale, 'options.initScale', 0, 1e6),
+    upperStatistics:
+      o.upperStatistics === undefined ? 'collected' : check.choice(o.upperStatistics, 'options.upperStatistics', ['collected', 'replay'] as const),
+    replaySamples: o.replaySamples === undefined ? 1000 : check.integer(o.replaySamples, 'options.replaySamples', 1, 1_000_000),
     device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),
   });
   checkMemory(config);

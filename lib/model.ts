@@ -101,8 +101,19 @@ export class Autoencoder {
   /** @throws TypeError / RangeError for options of the wrong type or value. */
   constructor(options: AutoencoderOptions) {
     this.config = configure(options);
-    const { inputSize, labelSize, rate, statistics, solver, seed, initScale } = this.config;
-    this.#native = new (binding().NativeModel)({ inputSize, labelSize, layers: [...this.config.layers], rate, statistics, solver, seed, initScale });
+    const { inputSize, labelSize, rate, statistics, solver, seed, initScale, upperStatistics, replaySamples } = this.config;
+    this.#native = new (binding().NativeModel)({
+      inputSize,
+      labelSize,
+      layers: [...this.config.layers],
+      rate,
+      statistics,
+      solver,
+      seed,
+      initScale,
+      upperStatistics,
+      replaySamples,
+    });
   }
 
   /** Number of layers. */
@@ -258,8 +269,8 @@ export class Autoencoder {
   async save(file: string, options?: SaveOptions): Promise<void> {
     checkPath(file);
     const metadata = saveMetadata(options);
-    const layers = await this.#native.snapshotAsync();
-    await writeFileAtomic(file, encodeCheckpoint(this.config, layers, packageVersion, metadata));
+    const snapshot = await this.#native.snapshotAsync();
+    await writeFileAtomic(file, encodeCheckpoint(this.config, snapshot, packageVersion, metadata));
   }
 
   /**
@@ -292,10 +303,11 @@ export class Autoencoder {
     return { model: Autoencoder.#restored(contents, file), info: infoOf(contents) };
   }
 
-  static #restored({ config, layers }: CheckpointContents, source: string): Autoencoder {
+  static #restored({ config, layers, classes }: CheckpointContents, source: string): Autoencoder {
     const model = new Autoencoder(config);
     try {
       layers.forEach((state, i) => model.#native.restoreLayer(i, state));
+      if (classes !== null) model.#native.restoreClassMoments(classes);
     } catch (cause) {
       model.dispose();
       throw Object.assign(formatError(source, `holds a state no model can have: ${(cause as Error).message}`), { cause });

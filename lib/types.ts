@@ -50,6 +50,27 @@ export interface LayerState {
   adam: { m: Float32Array; v: Float32Array; t: number };
 }
 
+/**
+ * The per-class moments of a model with `upperStatistics: 'replay'`: for each class c (the label
+ * values' argmax; the last class holds rows collected without a label) the weight w_c of its rows,
+ * and the mean and covariance of its mirrored joint rows (d = 2 × (inputSize + labelSize)).
+ */
+export interface ClassMomentsState {
+  /** labelSize + 1 weights: rows collected (cumulative) or their decayed weight (ema); 0 for a class not seen. */
+  weight: Float64Array;
+  /** Per class: d values, or null for a class not seen. */
+  mean: (Float32Array | null)[];
+  /** Per class: d × d, symmetric, or null for a class not seen. */
+  covariance: (Float32Array | null)[];
+}
+
+/** Everything a model has learned, taken at one moment. */
+export interface ModelSnapshot {
+  layers: LayerState[];
+  /** The class moments of a replaying model, else null. */
+  classes: ClassMomentsState | null;
+}
+
 /** The trace objective of one layer at its current weights, with its gradient (d × k). */
 export interface ObjectiveGradient {
   value: number;

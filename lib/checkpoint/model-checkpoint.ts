@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { configure, type AutoencoderConfig } from '../config';
 import { formatError } from '../errors';
-import type { LayerState } from '../types';
+import type { ClassMomentsState, LayerState, ModelSnapshot } from '../types';
 import { encodeSafetensors, headerLength, parseHeader, type Dtype, type Header, type TensorBytes } from './safetensors';
 
 /** `__metadata__.format` of every checkpoint this package writes. */
@@ -22,6 +22,8 @@ export const CHECKPOINT_VERSION = '1';
 export interface CheckpointContents {
   config: AutoencoderConfig;
   layers: LayerState[];
+  /** The class moments of a replaying model (`upperStatistics: 'replay'`), else null. */
+  classes: ClassMomentsState | null;
   /** String pairs the caller saved with the model (e.g. a training run's progress). */
   metadata: Record<string, string>;
   /** The version of the package that wrote the file. */
@@ -29,26 +31,35 @@ export interface CheckpointContents {
 }
 
 type StateField = 'W' | 'b' | 'B' | 'C' | 'N' | 'decay' | 'adam.m' | 'adam.v' | 'adam.t';
+type ClassField = 'weight' | 'mean' | 'covariance';
 
-interface TensorSpec {
-  layer: number;
-  field: StateField;
-  dtype: Dtype;
-  shape: number[];
-}
+/** A layer's tensor (`layers.{layer}.{field}`) or a class moments tensor (`replay.weight`, `replay.{cls}.{field}`). */
+type TensorSpec = { dtype: Dtype; shape: number[] } & (
+  | { kind: 'layer'; layer: number; field: StateField }
+  | { kind: 'class'; field: ClassField; cls: number; optional: boolean }
+);
 
 /**
- * Every tensor a checkpoint of `config` holds, in the order written: the 8-byte scalars first, so
- * that every tensor starts aligned to its element size.
+ * Every tensor a checkpoint of `config` can hold, in the order written: the 8-byte arrays first, so
+ * that every tensor starts aligned to its element size. A replaying model's class moments hold
+ * `replay.weight` and, for each class seen (weight > 0), its mean and covariance: those are optional.
  */
 function layout(config: AutoencoderConfig): Map<string, TensorSpec> {
   const scalars: [string, TensorSpec][] = [];
   const arrays: [string, TensorSpec][] = [];
   let n = config.inputSize + config.labelSize;
+  if (config.upperStatistics === 'replay') {
+    const d = 2 * n, classes = config.labelSize + 1;
+    scalars.push(['replay.weight', { kind: 'class', field: 'weight', cls: -1, optional: false, dtype: 'F64', shape: [classes] }]);
+    for (let cls = 0; cls < classes; ++cls) {
+      arrays.push([`replay.${cls}.mean`, { kind: 'class', field: 'mean', cls, optional: true, dtype: 'F32', shape: [d] }]);
+      arrays.push([`replay.${cls}.covariance`, { kind: 'class', field: 'covariance', cls, optional: true, dtype: 'F32', shape: [d, d] }]);
+    }
+  }
   config.layers.forEach((k, layer) => {
     const d = 2 * n;
     const add = (list: [string, TensorSpec][], field: StateField, dtype: Dtype, shape: number[]) =>
-      list.push([`layers.${layer}.${field}`, { layer, field, dtype, shape }]);
+      list.push([`layers.${layer}.${field}`, { kind: 'layer', layer, field, dtype, shape }]);
     add(scalars, 'N', 'F64', []);
     add(scalars, 'decay', 'F64', []);
     add(scalars, 'adam.t', 'I64', []);
@@ -74,7 +85,11 @@ function fieldOf(state: LayerState, field: StateField): Float32Array | number {
   }
 }
 
-function bytesOf(value: Float32Array | number, dtype: Dtype): Uint8Array {
+function classFieldOf(classes: ClassMomentsState, spec: { field: ClassField; cls: number }): Float32Array | Float64Array | null {
+  return spec.field === 'weight' ? classes.weight : classes[spec.field][spec.cls];
+}
+
+function bytesOf(value: Float32Array | Float64Array | number, dtype: Dtype): Uint8Array {
   if (typeof value !== 'number') return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   const out = Buffer.alloc(8);
   if (dtype === 'I64') out.writeBigInt64LE(BigInt(value));
@@ -96,16 +111,18 @@ function checksum(configJson: string, userJson: string, data: Iterable<Uint8Arra
 /** Node's hash and file reads take at most 2³¹ − 1 bytes at once: larger tensors go through in pieces. */
 const CHUNK_BYTES = 1 << 30;
 
-/** The checkpoint file's bytes for a model of `config` whose layers are in `layers`. */
+/** The checkpoint file's bytes for a model of `config` whose state is `snapshot`. */
 export function encodeCheckpoint(
   config: AutoencoderConfig,
-  layers: readonly LayerState[],
+  snapshot: ModelSnapshot,
   packageVersion: string,
   metadata: Readonly<Record<string, string>> = {},
 ): Buffer {
   const tensors = new Map<string, TensorBytes>();
-  for (const [name, spec] of layout(config))
-    tensors.set(name, { dtype: spec.dtype, shape: spec.shape, bytes: bytesOf(fieldOf(layers[spec.layer], spec.field), spec.dtype) });
+  for (const [name, spec] of layout(config)) {
+    const value = spec.kind === 'layer' ? fieldOf(snapshot.layers[spec.layer], spec.field) : classFieldOf(snapshot.classes!, spec);
+    if (value !== null) tensors.set(name, { dtype: spec.dtype, shape: spec.shape, bytes: bytesOf(value, spec.dtype) });
+  }
   const configJson = JSON.stringify(config);
   const user = JSON.stringify(metadata);
   const sha256 = checksum(configJson, user, [...tensors.values()].map((t) => t.bytes));
@@ -133,6 +150,7 @@ function checkTensors(source: string, header: Header, expected: Map<string, Tens
     if (!expected.has(name)) throw formatError(source, `holds an unexpected tensor '${name}'`);
   for (const [name, spec] of expected) {
     const t = header.tensors.get(name);
+    if (t === undefined && spec.kind === 'class' && spec.optional) continue;
     if (t === undefined) throw formatError(source, `tensor '${name}' is missing`);
     if (t.dtype !== spec.dtype || t.shape.length !== spec.shape.length || t.shape.some((x, i) => x !== spec.shape[i]))
       throw formatError(source, `tensor '${name}' is ${t.dtype} [${t.shape.join(', ')}], expected ${spec.dtype} [${spec.shape.join(', ')}] for the stored configuration`);
@@ -156,10 +174,21 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
     throw formatError(source, 'the SHA-256 of the configuration, metadata and data does not match __metadata__.sha256 (the file is corrupt)');
   const metadata = userMetadataOf(source, user);
   const layers = config.layers.map(() => ({ adam: {} }) as LayerState);
+  const classCount = config.labelSize + 1;
+  const classes: ClassMomentsState | null =
+    config.upperStatistics === 'replay'
+      ? { weight: new Float64Array(classCount), mean: new Array(classCount).fill(null), covariance: new Array(classCount).fill(null) }
+      : null;
   for (const [name, spec] of specs) {
-    const t = header.tensors.get(name)!;
+    const t = header.tensors.get(name);
+    if (t === undefined) continue; // an optional tensor (checked by checkTensors)
     // A copy (Buffer#slice would share memory): aligned for the typed arrays, independent of the caller's buffer.
     const bytes = Uint8Array.prototype.slice.call(data, t.begin, t.end);
+    if (spec.kind === 'class') {
+      if (spec.field === 'weight') classes!.weight = new Float64Array(bytes.buffer);
+      else classes![spec.field][spec.cls] = new Float32Array(bytes.buffer);
+      continue;
+    }
     const state = layers[spec.layer];
     const view = new DataView(bytes.buffer);
     switch (spec.field) {
@@ -176,7 +205,7 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
       default: state[spec.field] = new Float32Array(bytes.buffer);
     }
   }
-  return { config, layers, metadata, packageVersion };
+  return { config, layers, classes, metadata, packageVersion };
 }
 
 function userMetadataOf(source: string, json: string): Record<string, string> {

@@ -52,6 +52,18 @@ std::vector<float> read_rows(const Napi::Value& value, const std::string& name, 
   return copy_finite(array, name);
 }
 
+std::vector<double> read_f64_array(const Napi::Value& value, const std::string& name, std::size_t length) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    type_error(name + " must be a Float64Array");
+  const Napi::TypedArrayOf<double> array = value.As<Napi::TypedArrayOf<double>>();
+  if (array.ElementLength() != length)
+    range_error(name + " must have length " + std::to_string(length) + ", got " + std::to_string(array.ElementLength()));
+  std::vector<double> out(array.Data(), array.Data() + length);
+  for (std::size_t i = 0; i < length; ++i)
+    if (!std::isfinite(out[i])) range_error(name + "[" + std::to_string(i) + "] must be finite");
+  return out;
+}
+
 std::size_t read_count(const Napi::Value& value, const std::string& name, std::size_t min, std::size_t max) {
   if (!value.IsNumber()) type_error(name + " must be a number");
   const double x = value.As<Napi::Number>().DoubleValue();
@@ -95,6 +107,9 @@ StackConfig read_config(const Napi::Value& value) {
   c.solver = static_cast<Solver>(read_choice(o.Get("solver"), "solver", {"adam", "subspace", "eig"}));
   c.seed = read_count(o.Get("seed"), "seed", 0, kMaxSafeInteger);
   c.init_scale = static_cast<float>(read_number(o.Get("initScale"), "initScale"));
+  c.upper_statistics =
+      static_cast<UpperStatistics>(read_choice(o.Get("upperStatistics"), "upperStatistics", {"collected", "replay"}));
+  c.replay_samples = read_count(o.Get("replaySamples"), "replaySamples", 1, kMaxSize);
   validate_config(c);
   return c;
 }

@@ -30,6 +30,9 @@ Batch read_batch(const Napi::Value& value, const std::string& name, std::size_t 
 std::vector<float> read_rows(const Napi::Value& value, const std::string& name, std::size_t width,
                              std::size_t rows);
 
+// A Float64Array of exactly `length` finite values.
+std::vector<double> read_f64_array(const Napi::Value& value, const std::string& name, std::size_t length);
+
 // An integer in [min, max].
 std::size_t read_count(const Napi::Value& value, const std::string& name, std::size_t min, std::size_t max);
 

@@ -1,6 +1,7 @@
 #include "model_wrap.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "arguments.hpp"
 #include "core/error.hpp"
@@ -51,6 +52,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          sync_method<&ModelWrap::snapshot>("snapshot"),
                          async_method<&ModelWrap::snapshot>("snapshotAsync"),
                          sync_method<&ModelWrap::restore_layer>("restoreLayer"),
+                         sync_method<&ModelWrap::restore_class_moments>("restoreClassMoments"),
                          dispose_method(),
                          pending_method(),
                      });
@@ -181,6 +183,20 @@ Napi::Object layer_state_to_js(Napi::Env env, std::size_t n, std::size_t k, cons
   return out;
 }
 
+Napi::Value class_moments_to_js(Napi::Env env, const ClassMomentsState& state) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array mean = Napi::Array::New(env, state.mean.size()), covariance = Napi::Array::New(env, state.mean.size());
+  for (std::size_t c = 0; c < state.mean.size(); ++c) {
+    const bool seen = !state.mean[c].empty();
+    mean.Set(uint32_t(c), seen ? Napi::Value(f32(env, state.mean[c])) : env.Null());
+    covariance.Set(uint32_t(c), seen ? Napi::Value(f32(env, state.covariance[c])) : env.Null());
+  }
+  out.Set("weight", f64(env, state.weight));
+  out.Set("mean", mean);
+  out.Set("covariance", covariance);
+  return out;
+}
+
 }  // namespace
 
 Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
@@ -192,19 +208,25 @@ Operation ModelWrap::layer_state(const Napi::CallbackInfo& info) {
           [n, k, state](Napi::Env env) -> Napi::Value { return layer_state_to_js(env, n, k, *state); }};
 }
 
+// {layers: [layer states], classes: class moments or null}, taken in one operation.
 Operation ModelWrap::snapshot(const Napi::CallbackInfo&) {
   indee::Stack& s = native();
   auto states = std::make_shared<std::vector<LayerState>>();
-  return {[&s, states] {
+  auto classes = std::make_shared<std::optional<ClassMomentsState>>();
+  return {[&s, states, classes] {
             for (std::size_t l = 0; l < s.depth(); ++l) states->push_back(s.layer(l).state());
+            if (s.class_moments() != nullptr) *classes = s.class_moments()->state();
           },
-          [config = s.config(), states](Napi::Env env) -> Napi::Value {
-            Napi::Array out = Napi::Array::New(env, states->size());
+          [config = s.config(), states, classes](Napi::Env env) -> Napi::Value {
+            Napi::Array layers = Napi::Array::New(env, states->size());
             std::size_t n = config.input_size + config.label_size;
             for (std::size_t l = 0; l < states->size(); ++l) {
-              out.Set(uint32_t(l), layer_state_to_js(env, n, config.layers[l], (*states)[l]));
+              layers.Set(uint32_t(l), layer_state_to_js(env, n, config.layers[l], (*states)[l]));
               n = config.layers[l];
             }
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("layers", layers);
+            out.Set("classes", classes->has_value() ? class_moments_to_js(env, **classes) : env.Null());
             return out;
           }};
 }
@@ -231,6 +253,30 @@ Operation ModelWrap::restore_layer(const Napi::CallbackInfo& info) {
   state->adam_t = read_count(adam.Get("t"), "state.adam.t", 0, kMaxSafeInteger);
   return {[&s, l, state] { s.restore_layer(l, std::move(*state)); },
           [](Napi::Env env) { return env.Undefined(); }};
+}
+
+// The inverse of the snapshot's `classes`: {weight: Float64Array, mean: [Float32Array | null],
+// covariance: [Float32Array | null]}, one entry per class; values checked by ClassMoments::restore.
+Operation ModelWrap::restore_class_moments(const Napi::CallbackInfo& info) {
+  indee::Stack& s = native();
+  if (s.class_moments() == nullptr)
+    throw Error(ErrorCode::InvalidArgument, "class moments belong to a model with upperStatistics 'replay'");
+  if (!info[0].IsObject()) throw Error(ErrorCode::InvalidArgument, "classes must be an object");
+  const Napi::Object in = info[0].As<Napi::Object>();
+  const std::size_t classes = s.class_moments()->classes(), d = s.class_moments()->dim();
+  auto state = std::make_shared<ClassMomentsState>();
+  state->weight = read_f64_array(in.Get("weight"), "classes.weight", classes);
+  for (const char* field : {"mean", "covariance"})
+    if (!in.Get(field).IsArray() || in.Get(field).As<Napi::Array>().Length() != classes)
+      throw Error(ErrorCode::InvalidArgument, std::string("classes.") + field + " must be an array of " + std::to_string(classes) + " entries");
+  const Napi::Array mean = in.Get("mean").As<Napi::Array>(), covariance = in.Get("covariance").As<Napi::Array>();
+  for (std::uint32_t c = 0; c < classes; ++c) {
+    const std::string at = "[" + std::to_string(c) + "]";
+    state->mean.push_back(has_value(mean.Get(c)) ? read_rows(mean.Get(c), "classes.mean" + at, d, 1) : std::vector<float>{});
+    state->covariance.push_back(has_value(covariance.Get(c)) ? read_rows(covariance.Get(c), "classes.covariance" + at, d, d)
+                                                             : std::vector<float>{});
+  }
+  return {[&s, state] { s.restore_class_moments(std::move(*state)); }, [](Napi::Env env) { return env.Undefined(); }};
 }
 
 }  // namespace indee::binding

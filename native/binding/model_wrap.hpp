@@ -26,6 +26,7 @@ class ModelWrap : public QueuedObjectWrap<ModelWrap, indee::Stack> {
   Operation layer_state(const Napi::CallbackInfo& info);
   Operation snapshot(const Napi::CallbackInfo& info);
   Operation restore_layer(const Napi::CallbackInfo& info);
+  Operation restore_class_moments(const Napi::CallbackInfo& info);
 };
 
 }  // namespace indee::binding

@@ -72,11 +72,22 @@ void Layer::collect(const float* v, std::size_t m, const CollectOptions& options
   blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
 }
 
-void Layer::keep_learned_weights() {
+void Layer::replace_statistics(std::vector<float> mean, std::vector<float> moment, double count) {
+  stats_.restore(std::move(mean), std::move(moment), count, stats_.decay_since_flush());
+  b_ = stats_.mean();
+}
+
+void Layer::keep_learned_weights(bool statistics) {
   kept_W_.assign(W_.begin(), W_.end());
   kept_m_.assign(adam_m_.begin(), adam_m_.end());
   kept_v_.assign(adam_v_.begin(), adam_v_.end());
   kept_t_ = adam_t_;
+  kept_statistics_ = statistics;
+  if (!statistics) return;
+  kept_b_.assign(b_.begin(), b_.end());
+  kept_B_.assign(stats_.mean().begin(), stats_.mean().end());
+  kept_C_.assign(stats_.moment_lower(), stats_.moment_lower() + stats_.dim() * stats_.dim());
+  kept_N_ = stats_.count();
 }
 
 void Layer::restore_learned_weights() {
@@ -84,6 +95,9 @@ void Layer::restore_learned_weights() {
   adam_m_.assign(kept_m_.begin(), kept_m_.end());
   adam_v_.assign(kept_v_.begin(), kept_v_.end());
   adam_t_ = kept_t_;
+  if (!kept_statistics_) return;
+  b_.assign(kept_b_.begin(), kept_b_.end());
+  stats_.restore(kept_B_, kept_C_, kept_N_, stats_.decay_since_flush());
 }
 
 bool Layer::weights_finite() const {

@@ -68,9 +68,14 @@ class Layer {
   // f at the resulting W.
   double learn(std::size_t steps, const AdamHyper& hyper, Solver solver);
 
-  // Keeps a copy of what learning changes (W and its Adam state), and puts it back, so that a
-  // failed learn of the stack can be undone. The copy's memory is kept between calls.
-  void keep_learned_weights();
+  // Replaces the statistics with ones derived elsewhere (statistical replay, replay.hpp): B and C
+  // (dim x dim, lower triangle read), N = count; then b ← B, as after a collect.
+  void replace_statistics(std::vector<float> mean, std::vector<float> moment, double count);
+
+  // Keeps a copy of what learning changes (W and its Adam state, and with `statistics` also b and
+  // the statistics, which a replaying stack re-derives), and puts it back, so that a failed learn
+  // of the stack can be undone. The copy's memory is kept between calls.
+  void keep_learned_weights(bool statistics);
   void restore_learned_weights();
   // True when W holds only finite values.
   bool weights_finite() const;
@@ -106,8 +111,10 @@ class Layer {
   TraceObjective objective_;
   std::vector<float> gradient_;  // 2n x k
   // keep_learned_weights' copy.
-  std::vector<float> kept_W_, kept_m_, kept_v_;
+  std::vector<float> kept_W_, kept_m_, kept_v_, kept_b_, kept_B_, kept_C_;
   std::uint64_t kept_t_ = 0;
+  double kept_N_ = 0.0;
+  bool kept_statistics_ = false;
 };
 
 }  // namespace indee

@@ -8,6 +8,8 @@
 
 #include "decode_pass.hpp"
 #include "error.hpp"
+#include "mirror.hpp"
+#include "replay.hpp"
 
 namespace indee {
 namespace {
@@ -16,6 +18,21 @@ namespace {
 constexpr std::size_t kMaxMirrored = 46340;
 constexpr std::size_t kMaxElements = 2147483647;
 constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
+constexpr std::size_t kMaxReplaySamples = 1000000;
+
+// The class of each row for the class moments: the argmax of its label, or `labels` (the class of
+// unlabelled rows) when y is null or the row's label is all zeros.
+std::vector<std::uint32_t> classes_of(const float* y, std::size_t m, std::size_t labels) {
+  std::vector<std::uint32_t> classes(m, std::uint32_t(labels));
+  if (y == nullptr) return classes;
+  for (std::size_t r = 0; r < m; ++r) {
+    const float* row = y + r * labels;
+    float best = 0.0f;
+    for (std::size_t c = 0; c < labels; ++c)
+      if (row[c] > best) best = row[c], classes[r] = std::uint32_t(c);
+  }
+  return classes;
+}
 
 // A number as a person writes it (1e+06, nan), for messages.
 std::string show(double x) {
@@ -45,6 +62,8 @@ void validate_config(const StackConfig& c) {
   range(std::isfinite(c.rate) && c.rate > 0.0f, "rate must be a positive finite number, got " + std::to_string(c.rate));
   range(std::isfinite(c.init_scale) && c.init_scale >= 0.0f,
         "initScale must be a finite number >= 0, got " + std::to_string(c.init_scale));
+  range(c.replay_samples >= 1 && c.replay_samples <= kMaxReplaySamples,
+        "replaySamples must be in [1, " + std::to_string(kMaxReplaySamples) + "], got " + std::to_string(c.replay_samples));
 }
 
 Stack::Stack(const StackConfig& config) : config_(config) {
@@ -55,6 +74,13 @@ Stack::Stack(const StackConfig& config) : config_(config) {
     layers_.emplace_back(n, config_.layers[l], seed_state, config_.init_scale);
     n = config_.layers[l];
   }
+  if (config_.upper_statistics == UpperStatistics::Replay)
+    class_moments_ = std::make_unique<ClassMoments>(2 * joint_size(), config_.label_size + 1);
+}
+
+void Stack::restore_class_moments(ClassMomentsState state) {
+  require(replays(), ErrorCode::InvalidArgument, "class moments belong to a stack with replayed upper statistics");
+  class_moments_->restore(std::move(state));
 }
 
 void Stack::restore_layer(std::size_t i, LayerState state) {
@@ -88,9 +114,15 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
           "alpha must be in [0, 1], got " + std::to_string(alpha));
   const CollectOptions options{config_.statistics, alpha, semantics};
   std::vector<float> input = joint(x, y, m), codes;
+  if (replays()) {
+    std::vector<float> mirrored(m * 2 * joint_size());
+    mirror(input.data(), input.size(), mirrored.data());
+    class_moments_->collect(mirrored.data(), classes_of(y, m, config_.label_size).data(), m, config_.statistics, alpha);
+  }
   for (Layer& layer : layers_) {
     codes.assign(m * layer.code_size(), 0.0f);
     layer.collect(input.data(), m, options, codes.data());
+    if (replays()) break;
     input.swap(codes);
   }
 }
@@ -99,21 +131,34 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
 // finite, e.g. from a rate far too large) puts every layer's weights and Adam state back as they
 // were before the call, so the model stays usable.
 std::vector<double> Stack::learn(std::size_t steps) {
-  for (Layer& layer : layers_) layer.keep_learned_weights();
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].keep_learned_weights(replays() && l > 0);
   std::vector<double> values;
   try {
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      const double value = layers_[l].learn(steps, adam_hyper(), config_.solver);
-      require(std::isfinite(value) && layers_[l].weights_finite(), ErrorCode::Numerical,
-              "learning diverged in layer " + std::to_string(l) + " (objective " + show(value) + ", rate " + show(config_.rate) +
-                  "): the model is left as it was before this learn; lower the rate or check the data's scale");
-      values.push_back(value);
-    }
+    learn_layers(steps, values);
   } catch (...) {
     for (Layer& layer : layers_) layer.restore_learned_weights();
     throw;
   }
   return values;
+}
+
+// Bottom-up; a replaying stack re-derives each upper layer's statistics just before it learns,
+// through the layers below as they have just learned.
+void Stack::learn_layers(std::size_t steps, std::vector<double>& values) {
+  Replay replay(config_.replay_samples);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    if (replays() && l > 0) replay.derive_statistics(layers_[l], layers_[0].statistics().count());
+    const double value = layers_[l].learn(steps, adam_hyper(), config_.solver);
+    require(std::isfinite(value) && layers_[l].weights_finite(), ErrorCode::Numerical,
+            "learning diverged in layer " + std::to_string(l) + " (objective " + show(value) + ", rate " + show(config_.rate) +
+                "): the model is left as it was before this learn; lower the rate or check the data's scale");
+    values.push_back(value);
+    if (!replays() || l + 1 == layers_.size()) continue;
+    if (l == 0)
+      replay.draw(layers_[0], *class_moments_);
+    else
+      replay.advance(layers_[l]);
+  }
 }
 
 std::vector<double> Stack::objectives() const {

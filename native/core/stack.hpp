@@ -6,10 +6,23 @@
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
 #include "adam.hpp"
+#include "class_moments.hpp"
 #include "layer.hpp"
 
 namespace indee {
+
+// Where the statistics of the layers above the first come from.
+enum class UpperStatistics {
+  // Each layer collects the codes the layer below passes up, through its weights of the time (the
+  // original).
+  Collected,
+  // Re-derived at every learn from per-class moments of the first layer's input, through the lower
+  // layers as they are then (statistical replay, replay.hpp); upper layers collect nothing.
+  Replay,
+};
 
 struct StackConfig {
   std::size_t input_size = 0;
@@ -20,6 +33,8 @@ struct StackConfig {
   Solver solver = Solver::Adam;
   std::uint64_t seed = 1;
   float init_scale = 0.0005f;  // W starts uniform in [-init_scale, init_scale)
+  UpperStatistics upper_statistics = UpperStatistics::Collected;
+  std::size_t replay_samples = 1000;  // per class, with UpperStatistics::Replay
 };
 
 // Throws Error(OutOfRange) naming the first field outside what the model accepts.
@@ -57,8 +72,12 @@ class Stack {
   const Layer& layer(std::size_t i) const { return layers_.at(i); }
   // Layer::restore on layer i; errors name the layer.
   void restore_layer(std::size_t i, LayerState state);
+  // The per-class moments of a replaying stack (null otherwise), and their restore.
+  const ClassMoments* class_moments() const { return class_moments_.get(); }
+  void restore_class_moments(ClassMomentsState state);
 
-  // x: m x input_size; y: m x label_size, or null for zeros (unknown labels).
+  // x: m x input_size; y: m x label_size, or null for zeros (unknown labels). A replaying stack
+  // collects into the first layer and the class moments only.
   void collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics);
   std::vector<double> learn(std::size_t steps);     // objective per layer, see Layer::learn
   std::vector<double> objectives() const;           // f(W) per layer at the current weights
@@ -76,9 +95,12 @@ class Stack {
  private:
   std::vector<float> joint(const float* x, const float* y, std::size_t m) const;
   AdamHyper adam_hyper() const;
+  bool replays() const { return class_moments_ != nullptr; }
+  void learn_layers(std::size_t steps, std::vector<double>& values);
 
   StackConfig config_;
   std::vector<Layer> layers_;
+  std::unique_ptr<ClassMoments> class_moments_;
 };
 
 }  // namespace indee

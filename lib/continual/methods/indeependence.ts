@@ -3,7 +3,7 @@
  * [x, y] (y one-hot over the scenario's outputs) that collects every training row's statistics and
  * refits its weights on a schedule; a test row's scores are its completed label values ŷ.
  */
-import type { Solver, StatisticsMode } from '../../config';
+import type { Solver, StatisticsMode, UpperStatistics } from '../../config';
 import { rangeError, typeError } from '../../errors';
 import { Autoencoder } from '../../model';
 import * as check from '../../validate';
@@ -33,6 +33,10 @@ export interface IndeependenceMethodOptions {
   rate?: number;
   /** Seed of the initial weights. Default 1. */
   seed?: number;
+  /** Where the upper layers' statistics come from (see {@link UpperStatistics}). Default `'collected'`. */
+  upperStatistics?: UpperStatistics;
+  /** Samples per class of `'replay'`. Default 1000. */
+  replaySamples?: number;
   /** Name in tables and plots. Default 'indeependence'. */
   name?: string;
 }
@@ -74,6 +78,8 @@ export class IndeependenceMethod implements ContinualMethod {
       'inferSteps',
       'rate',
       'seed',
+      'upperStatistics',
+      'replaySamples',
       'name',
     ] as const);
     if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw typeError('options.name', 'a non-empty string', o.name);
@@ -92,13 +98,16 @@ export class IndeependenceMethod implements ContinualMethod {
       solver: (o.solver ?? 'eig') as Solver,
       ...(o.rate === undefined ? {} : { rate: o.rate as number }),
       ...(o.seed === undefined ? {} : { seed: o.seed as number }),
+      ...(o.upperStatistics === undefined ? {} : { upperStatistics: o.upperStatistics as UpperStatistics }),
+      ...(o.replaySamples === undefined ? {} : { replaySamples: o.replaySamples as number }),
     });
     const c = this.model.config;
     const schedule = this.learnEvery === 'task' ? 'at task ends' : `every ${this.learnEvery} rows and at task ends`;
     const steps = c.solver === 'eig' ? '' : ` (${this.learnSteps} steps)`;
     this.settings =
       `layers [${c.layers.join(', ')}], ${c.statistics}${c.statistics === 'ema' ? ` α ${this.alpha}` : ''} statistics, ` +
-      `${c.solver}${steps} ${schedule}, infer ${this.inferSteps} steps, seed ${c.seed}`;
+      `${c.solver}${steps} ${schedule}, infer ${this.inferSteps} steps, seed ${c.seed}` +
+      (c.layers.length > 1 ? `, ${c.upperStatistics === 'replay' ? `replayed (${c.replaySamples} samples per class)` : 'collected'} upper statistics` : '');
   }
 
   async #learn(): Promise<void> {

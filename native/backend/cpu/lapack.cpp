@@ -27,6 +27,7 @@ void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, f
              int* info);
 void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
              const int* lwork, int* info);
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info, std::size_t uplo_len);
 }
 
 namespace indee::lapack {
@@ -203,5 +204,19 @@ SvdDriver square_svd(std::size_t n, const float* a, float* u, float* s, float* v
 }
 
 void orthonormalize_columns(std::size_t n, std::size_t k, float* a) { ColumnOrthonormalizer(n, k).orthonormalize(a); }
+
+bool cholesky_lower(std::size_t n, float* a) {
+  if (n == 0) return true;
+  require(lower_triangle_finite(n, a), ErrorCode::Numerical, "spotrf: the matrix holds NaN or Inf");
+  // Row-major lower triangle = column-major upper triangle: UPLO = 'U' factors it as UᵀU = L Lᵀ.
+  const int N = dim(n);
+  int info = 0;
+  spotrf_("U", &N, a, &N, &info, 1);
+  if (info > 0) return false;
+  check("spotrf", info, "");
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) a[i * n + j] = 0.0f;
+  return true;
+}
 
 }  // namespace indee::lapack

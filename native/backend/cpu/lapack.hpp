@@ -101,4 +101,9 @@ void symmetric_top_eigen(std::size_t n, std::size_t k, const float* a, float* va
 SvdDriver square_svd(std::size_t n, const float* a, float* u, float* s, float* vt);
 void orthonormalize_columns(std::size_t n, std::size_t k, float* a);
 
+// Cholesky factor of a symmetric n x n matrix (spotrf): a's LOWER triangle is replaced by L with
+// a = L Lᵀ and its upper triangle zeroed. Returns false, with a partly overwritten, when a is not
+// positive definite; throws Numerical on NaN/Inf. Cost: n³/3 flops.
+bool cholesky_lower(std::size_t n, float* a);
+
 }  // namespace indee::lapack
