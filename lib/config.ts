@@ -37,7 +37,13 @@ export type UpperStatistics =
    * Gaussian per class at the first code, sampled). Upper layers collect nothing. A deep stack then
    * keeps describing old data after its lower layers move; see the README's "Deep stacks".
    */
-  | 'replay';
+  | 'replay'
+  /**
+   * Moment propagation: the same per-class moments, pushed up in closed form instead of by samples
+   * (a Gaussian per class at every layer; the mirroring ReLU's effect on its mean and covariance is
+   * exact). No sampling noise; one more approximation per layer.
+   */
+  | 'moments';
 
 /** Where the model computes. */
 export type Device = 'cpu';
@@ -110,7 +116,7 @@ export function configure(options: unknown): AutoencoderConfig {
     seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
     initScale: o.initScale === undefined ? 0.0005 : check.finiteNumber(o.initScale, 'options.initScale', 0, 1e6),
     upperStatistics:
-      o.upperStatistics === undefined ? 'collected' : check.choice(o.upperStatistics, 'options.upperStatistics', ['collected', 'replay'] as const),
+      o.upperStatistics === undefined ? 'collected' : check.choice(o.upperStatistics, 'options.upperStatistics', ['collected', 'replay', 'moments'] as const),
     replaySamples: o.replaySamples === undefined ? 1000 : check.integer(o.replaySamples, 'options.replaySamples', 1, 1_000_000),
     device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),
   });

@@ -48,7 +48,7 @@ function layout(config: AutoencoderConfig): Map<string, TensorSpec> {
   const scalars: [string, TensorSpec][] = [];
   const arrays: [string, TensorSpec][] = [];
   let n = config.inputSize + config.labelSize;
-  if (config.upperStatistics === 'replay') {
+  if (config.upperStatistics !== 'collected') {
     const d = 2 * n, classes = config.labelSize + 1;
     scalars.push(['replay.weight', { kind: 'class', field: 'weight', cls: -1, optional: false, dtype: 'F64', shape: [classes] }]);
     for (let cls = 0; cls < classes; ++cls) {
@@ -176,7 +176,7 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
   const layers = config.layers.map(() => ({ adam: {} }) as LayerState);
   const classCount = config.labelSize + 1;
   const classes: ClassMomentsState | null =
-    config.upperStatistics === 'replay'
+    config.upperStatistics !== 'collected'
       ? { weight: new Float64Array(classCount), mean: new Array(classCount).fill(null), covariance: new Array(classCount).fill(null) }
       : null;
   for (const [name, spec] of specs) {

@@ -108,7 +108,7 @@ StackConfig read_config(const Napi::Value& value) {
   c.seed = read_count(o.Get("seed"), "seed", 0, kMaxSafeInteger);
   c.init_scale = static_cast<float>(read_number(o.Get("initScale"), "initScale"));
   c.upper_statistics =
-      static_cast<UpperStatistics>(read_choice(o.Get("upperStatistics"), "upperStatistics", {"collected", "replay"}));
+      static_cast<UpperStatistics>(read_choice(o.Get("upperStatistics"), "upperStatistics", {"collected", "replay", "moments"}));
   c.replay_samples = read_count(o.Get("replaySamples"), "replaySamples", 1, kMaxSize);
   validate_config(c);
   return c;

@@ -1,115 +1,36 @@
 #include "replay.hpp"
 
-#include <cmath>
-
 #include "../backend/cpu/blas.hpp"
-#include "../backend/cpu/lapack.hpp"
-#include "error.hpp"
-#include "mirror.hpp"
 #include "objective.hpp"
-#include "rng.hpp"
 
 namespace indee {
 
 using blas::Op;
 
-namespace {
-
-// The seed of ε: fixed, so every learn replays the same standard-normal draws.
-constexpr std::uint64_t kReplaySeed = 0x5EED4E91A7ULL;
-constexpr double kTwoPi = 6.283185307179586476925286766559;
-
-// Standard normal draws (Box–Muller on SplitMix64's uniforms).
-std::vector<float> standard_normal(std::size_t count) {
-  SplitMix64 rng(kReplaySeed);
-  std::vector<float> out(count);
-  for (std::size_t i = 0; i < count; i += 2) {
-    const double u1 = (double(rng.next() >> 11) + 1.0) * 0x1p-53;  // (0, 1]: log never sees 0
-    const double u2 = double(rng.next() >> 11) * 0x1p-53;
-    const double radius = std::sqrt(-2.0 * std::log(u1)), angle = kTwoPi * u2;
-    out[i] = float(radius * std::cos(angle));
-    if (i + 1 < count) out[i + 1] = float(radius * std::sin(angle));
-  }
-  return out;
-}
-
-// L with S = L Lᵀ (k x k, lower triangle of S read). S is positive semi-definite but may be
-// singular (W's zeroed columns, classes with fewer rows than k): a jitter δ·I, from 1e-6 of S's mean
-// diagonal upwards, makes it definite while adding a variance far below what the solvers keep.
-std::vector<float> covariance_factor(std::size_t k, const std::vector<float>& S) {
-  double trace = 0.0;
-  for (std::size_t i = 0; i < k; ++i) trace += S[i * k + i];
-  const double scale = trace > 0.0 ? trace / double(k) : 1.0;
-  for (double jitter = 1e-6; jitter <= 1.0; jitter *= 10.0) {
-    std::vector<float> L = S;
-    for (std::size_t i = 0; i < k; ++i) L[i * k + i] += float(jitter * scale);
-    if (lapack::cholesky_lower(k, L.data())) return L;
-  }
-  throw Error(ErrorCode::Numerical, "replay: a class's code covariance has no Cholesky factor");
-}
-
-}  // namespace
-
-void Replay::draw(const Layer& bottom, const ClassMoments& moments) {
-  const std::size_t d = bottom.mirrored_size(), k = bottom.code_size(), n = samples_per_class_;
+// Σ_c is zero outside the bottom layer's active coordinates (C's diagonal is the classes' variances
+// plus their spread), so S_c = Wᵀ Σ_c W is formed on that block.
+std::vector<ClassGaussian> first_code_gaussians(const Layer& bottom, const ClassMoments& moments) {
+  const std::size_t d = bottom.mirrored_size(), k = bottom.code_size();
   const double total = moments.total_weight();
-  samples_.clear();
-  weights_.clear();
-  width_ = k;
-  if (!(total > 0.0)) return;
-
-  // Σ_c is zero outside the bottom layer's active coordinates (C's diagonal is Σ_c of the classes'
-  // diagonals and their spread): S_c = Wᵀ Σ_c W is formed on that block.
-  const float* C = bottom.statistics().moment_lower();
-  const std::vector<std::size_t> active = active_coordinates(d, C);
+  std::vector<ClassGaussian> out;
+  if (!(total > 0.0)) return out;
+  const std::vector<std::size_t> active = active_coordinates(d, bottom.statistics().moment_lower());
   const std::size_t a = active.size();
   const float* W = bottom.weights().data();
-  std::vector<float> Wa(a * k), P(a * k), S(k * k), centred(d), mean(k);
+  std::vector<float> Wa(a * k), P(a * k), centred(d);
   for (std::size_t i = 0; i < a; ++i)
     for (std::size_t j = 0; j < k; ++j) Wa[i * k + j] = W[active[i] * k + j];
-  const std::vector<float> epsilon = standard_normal(n * k);
-
   for (std::size_t c = 0; c < moments.classes(); ++c) {
     if (!(moments.weight(c) > 0.0)) continue;
-    const float* mu = moments.mean(c);
-    for (std::size_t i = 0; i < d; ++i) centred[i] = mu[i] - bottom.bias()[i];
-    blas::gemm(Op::None, Op::None, 1, k, d, 1.0f, centred.data(), W, 0.0f, mean.data());
+    ClassGaussian g{moments.weight(c) / total, std::vector<float>(k), std::vector<float>(k * k)};
+    for (std::size_t i = 0; i < d; ++i) centred[i] = moments.mean(c)[i] - bottom.bias()[i];
+    blas::gemm(Op::None, Op::None, 1, k, d, 1.0f, centred.data(), W, 0.0f, g.mean.data());
     const std::vector<float> block = active_block(d, moments.covariance_lower(c), active);
     blas::symm(a, k, block.data(), Wa.data(), 0.0f, P.data());
-    blas::gemm(Op::Transpose, Op::None, k, k, a, 1.0f, Wa.data(), P.data(), 0.0f, S.data());
-    const std::vector<float> L = covariance_factor(k, S);
-
-    const std::size_t first = samples_.size() / k;
-    samples_.resize((first + n) * k);
-    float* h = samples_.data() + first * k;
-    for (std::size_t r = 0; r < n; ++r) std::copy(mean.begin(), mean.end(), h + r * k);
-    blas::gemm(Op::None, Op::Transpose, n, k, k, 1.0f, epsilon.data(), L.data(), 1.0f, h);
-    weights_.insert(weights_.end(), n, moments.weight(c) / (total * double(n)));
+    blas::gemm(Op::Transpose, Op::None, k, k, a, 1.0f, Wa.data(), P.data(), 0.0f, g.covariance.data());
+    out.push_back(std::move(g));
   }
-}
-
-// B = Σ_j w_j e_j and C = Σ_j w_j (e_j − B)(e_j − B)ᵀ over the mirrored samples e_j.
-void Replay::derive_statistics(Layer& layer, double count) const {
-  const std::size_t d = layer.mirrored_size(), m = rows();
-  require(layer.input_size() == width_, ErrorCode::Internal, "replay: samples do not fit the layer");
-  std::vector<float> e(m * d), moment(d * d, 0.0f);
-  mirror(samples_.data(), m * width_, e.data());
-  std::vector<double> mean(d, 0.0);
-  for (std::size_t j = 0; j < m; ++j)
-    for (std::size_t i = 0; i < d; ++i) mean[i] += weights_[j] * e[j * d + i];
-  for (std::size_t j = 0; j < m; ++j) {
-    const double scale = std::sqrt(weights_[j]);
-    for (std::size_t i = 0; i < d; ++i) e[j * d + i] = float(scale * (e[j * d + i] - mean[i]));
-  }
-  blas::syrk(d, m, 1.0f, e.data(), 0.0f, moment.data());
-  layer.replace_statistics(std::vector<float>(mean.begin(), mean.end()), std::move(moment), count);
-}
-
-void Replay::advance(const Layer& layer) {
-  std::vector<float> codes(rows() * layer.code_size());
-  layer.encode(samples_.data(), rows(), codes.data());
-  samples_.swap(codes);
-  width_ = layer.code_size();
+  return out;
 }
 
 }  // namespace indee

@@ -74,7 +74,7 @@ Stack::Stack(const StackConfig& config) : config_(config) {
     layers_.emplace_back(n, config_.layers[l], seed_state, config_.init_scale);
     n = config_.layers[l];
   }
-  if (config_.upper_statistics == UpperStatistics::Replay)
+  if (config_.upper_statistics != UpperStatistics::Collected)
     class_moments_ = std::make_unique<ClassMoments>(2 * joint_size(), config_.label_size + 1);
 }
 
@@ -145,19 +145,21 @@ std::vector<double> Stack::learn(std::size_t steps) {
 // Bottom-up; a replaying stack re-derives each upper layer's statistics just before it learns,
 // through the layers below as they have just learned.
 void Stack::learn_layers(std::size_t steps, std::vector<double>& values) {
-  Replay replay(config_.replay_samples);
+  std::unique_ptr<Replay> replay;
+  if (config_.upper_statistics == UpperStatistics::Replay) replay = std::make_unique<SampledReplay>(config_.replay_samples);
+  if (config_.upper_statistics == UpperStatistics::Moments) replay = std::make_unique<MomentPropagation>();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
-    if (replays() && l > 0) replay.derive_statistics(layers_[l], layers_[0].statistics().count());
+    if (replay && l > 0) replay->derive_statistics(layers_[l], layers_[0].statistics().count());
     const double value = layers_[l].learn(steps, adam_hyper(), config_.solver);
     require(std::isfinite(value) && layers_[l].weights_finite(), ErrorCode::Numerical,
             "learning diverged in layer " + std::to_string(l) + " (objective " + show(value) + ", rate " + show(config_.rate) +
                 "): the model is left as it was before this learn; lower the rate or check the data's scale");
     values.push_back(value);
-    if (!replays() || l + 1 == layers_.size()) continue;
+    if (!replay || l + 1 == layers_.size()) continue;
     if (l == 0)
-      replay.draw(layers_[0], *class_moments_);
+      replay->start(layers_[0], *class_moments_);
     else
-      replay.advance(layers_[l]);
+      replay->advance(layers_[l]);
   }
 }
 

@@ -20,8 +20,10 @@ enum class UpperStatistics {
   // original).
   Collected,
   // Re-derived at every learn from per-class moments of the first layer's input, through the lower
-  // layers as they are then (statistical replay, replay.hpp); upper layers collect nothing.
+  // layers as they are then (replay.hpp); upper layers collect nothing. Replay samples the first
+  // code's Gaussians and moves the samples up; Moments propagates the Gaussians in closed form.
   Replay,
+  Moments,
 };
 
 struct StackConfig {

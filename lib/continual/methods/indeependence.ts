@@ -9,6 +9,12 @@ import { Autoencoder } from '../../model';
 import * as check from '../../validate';
 import type { ContinualMethod, Task, TaskBatch } from '../types';
 
+const UPPER_STATISTICS: Record<UpperStatistics, (samples: number) => string> = {
+  collected: () => 'collected',
+  replay: (samples) => `replayed (${samples} samples per class)`,
+  moments: () => 'propagated moments',
+};
+
 /** Options of {@link IndeependenceMethod}. */
 export interface IndeependenceMethodOptions {
   /** Code sizes, bottom to top. Default [100]. */
@@ -107,7 +113,7 @@ export class IndeependenceMethod implements ContinualMethod {
     this.settings =
       `layers [${c.layers.join(', ')}], ${c.statistics}${c.statistics === 'ema' ? ` α ${this.alpha}` : ''} statistics, ` +
       `${c.solver}${steps} ${schedule}, infer ${this.inferSteps} steps, seed ${c.seed}` +
-      (c.layers.length > 1 ? `, ${c.upperStatistics === 'replay' ? `replayed (${c.replaySamples} samples per class)` : 'collected'} upper statistics` : '');
+      (c.layers.length > 1 ? `, upper statistics ${UPPER_STATISTICS[c.upperStatistics](c.replaySamples)}` : '');
   }
 
   async #learn(): Promise<void> {
