@@ -3,7 +3,7 @@
  * so that it learns new data without forgetting old data and never stores an example.
  * @packageDocumentation
  */
-export { stateBytes, type AutoencoderOptions, type AutoencoderConfig, type StatisticsMode, type Solver, type Device } from './config';
+export { stateBytes, type AutoencoderOptions, type AutoencoderConfig, type StatisticsMode, type Solver, type UpperStatistics, type Device } from './config';
 export {
   Autoencoder,
   type BatchSemantics,
@@ -13,7 +13,7 @@ export {
   type LearnOptions,
   type InferOptions,
 } from './model';
-export type { Inference, Decoded, LayerState, ObjectiveGradient, CompletionGradient } from './types';
+export type { Inference, Decoded, LayerState, ClassMomentsState, ModelSnapshot, ObjectiveGradient, CompletionGradient } from './types';
 export { basisEntropy, type EntropyOptions } from './entropy';
 export { setThreads, threads } from './threads';
 export { oneHot } from './labels';

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { writeFileAtomic } from '../checkpoint';
-import type { Solver, StatisticsMode } from '../config';
+import type { Solver, StatisticsMode, UpperStatistics } from '../config';
 import { mnistScenario, runScenario, type ContinualMethod, type RunResult, type Scenario, type ScenarioKind } from '../continual';
 import { runJoint, type JointResult } from '../continual/joint';
 import { IndeependenceMethod } from '../continual/methods/indeependence';
@@ -35,6 +35,8 @@ export interface ContinualOptions {
   solver: Solver;
   learnEvery?: number;
   inferSteps: number;
+  upperStatistics: UpperStatistics;
+  replaySamples: number;
   ewcLambda: number;
   jointEpochs: number;
   batch: number;
@@ -50,7 +52,15 @@ export type MethodResult = { kind: 'sequential'; result: RunResult } | { kind: '
 
 function makeMethod(name: MethodName, scenario: Scenario, o: ContinualOptions): ContinualMethod {
   const shape = { inputSize: scenario.inputSize, outputs: scenario.outputs };
-  const ours = { layers: o.layers, solver: o.solver, inferSteps: o.inferSteps, seed: o.seed, learnEvery: o.learnEvery ?? ('task' as const) };
+  const ours = {
+    layers: o.layers,
+    solver: o.solver,
+    inferSteps: o.inferSteps,
+    seed: o.seed,
+    learnEvery: o.learnEvery ?? ('task' as const),
+    upperStatistics: o.upperStatistics,
+    replaySamples: o.replaySamples,
+  };
   switch (name) {
     case 'indeependence':
       return new IndeependenceMethod(shape, { ...ours, statistics: o.statistics, name: `indeependence (${o.statistics})` });

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { Autoencoder } from '../model';
-import type { AutoencoderConfig, Solver, StatisticsMode } from '../config';
+import type { AutoencoderConfig, Solver, StatisticsMode, UpperStatistics } from '../config';
 import { setThreads } from '../threads';
 import type { Dataset } from '../data';
 import { checkRange, loadDataset, type DataOptions } from './dataset-option';
@@ -33,6 +33,8 @@ export interface TrainOptions extends DataOptions {
   /** Rows inferred together before they are collected (1: the original's row-by-row protocol). */
   block: number;
   solver: Solver;
+  upperStatistics: UpperStatistics;
+  replaySamples: number;
   /** BLAS threads; undefined keeps the default (one per core). */
   threads?: number;
   checkpoint?: string;
@@ -113,7 +115,8 @@ async function bootstrap(model: Autoencoder, dataset: Dataset, o: TrainOptions, 
 /** The settings in one line (plot title, log, checkpoint metadata): the model's own configuration, which a loaded model keeps, and this run's schedule. */
 function title(o: TrainOptions, config: AutoencoderConfig): string {
   const learn = `learn ${o.learnSteps}${o.learnEvery === 1 ? '' : ` every ${o.learnEvery}`}${o.block === 1 ? '' : `, block ${o.block}`}`;
-  return `[${config.layers.join(',')}] ${config.statistics} ${config.solver}, coeff ${o.coeff} eval ${o.eval} rate ${config.rate}, ` +
+  const upper = config.upperStatistics === 'collected' ? '' : ` ${config.upperStatistics}`;
+  return `[${config.layers.join(',')}] ${config.statistics} ${config.solver}${upper}, coeff ${o.coeff} eval ${o.eval} rate ${config.rate}, ` +
     `rows ${o.skip}+${o.limit}, infer ${o.infer}, ${learn}, seed ${config.seed}`;
 }
 
@@ -153,7 +156,17 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
       log(`loaded ${file}; starting the stream from its first row`);
     }
   } else {
-    model = new Autoencoder({ inputSize: dataset.inputSize, labelSize: dataset.classes, layers: o.layers, rate: o.rate, statistics: o.statistics, solver: o.solver, seed: o.seed });
+    model = new Autoencoder({
+      inputSize: dataset.inputSize,
+      labelSize: dataset.classes,
+      layers: o.layers,
+      rate: o.rate,
+      statistics: o.statistics,
+      solver: o.solver,
+      seed: o.seed,
+      upperStatistics: o.upperStatistics,
+      replaySamples: o.replaySamples,
+    });
     await bootstrap(model, dataset, o, log);
   }
 
