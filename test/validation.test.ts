@@ -73,7 +73,10 @@ test('the native backstop rejects malformed calls that bypass the TypeScript che
   const { binding } = jest.requireActual('../lib/binding') as typeof import('../lib/binding');
   const { NativeModel } = binding();
   expect(() => new NativeModel({} as never)).toThrow(/inputSize must be a number/);
-  const native = new NativeModel({ inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.0005 });
+  const config = { inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.0005, upperStatistics: 'collected', replaySamples: 1 };
+  expect(() => new NativeModel({ ...config, upperStatistics: 'sampled' })).toThrow(/upperStatistics must be one of 'collected', 'replay', 'moments', got 'sampled'/);
+  expect(() => new NativeModel({ ...config, replaySamples: 0 })).toThrow(/replaySamples must be an integer in \[1, /);
+  const native = new NativeModel(config);
   expect(() => native.collect(new Float64Array(4) as never, null, 0.1, 'sequential')).toThrow(/x must be a Float32Array/);
   expect(() => native.collect(new Float32Array(5), null, 0.1, 'sequential')).toThrow(/x must hold a positive whole number of rows of 4 values, got length 5/);
   expect(() => native.collect(new Float32Array(4), null, 5, 'sequential')).toThrow(/alpha must be in \[0, 1\]/);
@@ -84,6 +87,14 @@ test('the native backstop rejects malformed calls that bypass the TypeScript che
   const state = native.layerState(0);
   expect(() => native.restoreLayer(0, { ...state, W: new Float32Array(3) })).toThrow(/state\.W must have length 36 \(12 rows of 3\), got 3/);
   expect(() => native.restoreLayer(0, { ...state, decaySinceFlush: 2 })).toThrow(/layer 0: decay must be in \(0, 1\]/);
+  const classes = { weight: new Float64Array(3), mean: [null, null, null], covariance: [null, null, null] };
+  expect(() => native.restoreClassMoments(classes)).toThrow(/class moments belong to a model with upperStatistics 'replay'/);
+  const replaying = new NativeModel({ ...config, upperStatistics: 'replay' });
+  expect(() => replaying.restoreClassMoments({ ...classes, weight: new Float32Array(3) as never })).toThrow(/classes\.weight must be a Float64Array/);
+  expect(() => replaying.restoreClassMoments({ ...classes, weight: new Float64Array(2) })).toThrow(/classes\.weight must have length 3, got 2/);
+  expect(() => replaying.restoreClassMoments({ ...classes, mean: [null] })).toThrow(/classes\.mean must be an array of 3 entries/);
+  expect(() => replaying.restoreClassMoments({ ...classes, weight: new Float64Array([1, 0, 0]) })).toThrow(/class 0: a class with weight > 0 needs a mean and a covariance/);
+  expect(() => replaying.restoreClassMoments({ ...classes, mean: [new Float32Array(3), null, null] })).toThrow(/classes\.mean\[0\] must have length 12/);
 });
 
 test('a disposed model says so', async () => {
