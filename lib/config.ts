@@ -128,16 +128,20 @@ export function configure(options: unknown): AutoencoderConfig {
  * Bytes a model keeps, in float32: per layer its state — C (d²), W and its Adam moments (3dk), b and
  * B (2d) — and the workspace learning keeps between calls (the gradient and three d × k buffers of
  * the objective, 4dk, two k × k products, and the copy of W and its moments that lets a failed
- * learn be undone, 3dk).
+ * learn be undone, 3dk); with replayed upper statistics, at most labelSize + 1 classes' mean and
+ * covariance of the first layer's input (d₀ + d₀², allocated as classes are seen) and the copy of the
+ * upper layers' statistics kept during a learn (d² + 2d each).
  */
-export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelSize' | 'layers'>): number {
+export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelSize' | 'layers'> & Partial<Pick<AutoencoderConfig, 'upperStatistics'>>): number {
+  const replaying = config.upperStatistics !== undefined && config.upperStatistics !== 'collected';
   let n = config.inputSize + config.labelSize;
-  let floats = 0;
-  for (const k of config.layers) {
+  let floats = replaying ? (config.labelSize + 1) * (2 * n + 4 * n * n) : 0;
+  config.layers.forEach((k, layer) => {
     const d = 2 * n;
     floats += d * d + 3 * d * k + 2 * d + 7 * d * k + 2 * k * k;
+    if (replaying && layer > 0) floats += d * d + 2 * d;
     n = k;
-  }
+  });
   return 4 * floats;
 }
 
