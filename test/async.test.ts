@@ -27,31 +27,49 @@ test('the event loop keeps running during a long learnAsync', async () => {
   expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 4));
 });
 
-test('concurrent async calls on one model give exactly the sequential result', async () => {
-  const sync = new Autoencoder(options), parallel = new Autoencoder(options);
-  const x2 = ref.randomArray(16 * 784, 2), y2 = oneHot(Array.from({ length: 16 }, (_, r) => (r * 3) % 10), 10);
+/** Equal bit for bit: typed arrays by their bytes (NaN payloads and -0 included), objects key by key. */
+function expectSameBits(actual: unknown, expected: unknown, where: string): void {
+  if (ArrayBuffer.isView(expected)) {
+    if (!ArrayBuffer.isView(actual) || actual.constructor !== expected.constructor || !sameBits(actual, expected))
+      throw new Error(`${where}: ${actual?.constructor.name} differs from the sequential ${expected.constructor.name}`);
+  } else if (typeof expected === 'object' && expected !== null) {
+    expect(Object.keys(actual as object).sort()).toEqual(Object.keys(expected).sort());
+    for (const [key, value] of Object.entries(expected)) expectSameBits((actual as Record<string, unknown>)[key], value, `${where}.${key}`);
+  } else expect(actual).toBe(expected);
+}
 
-  sync.collect(x, y, { alpha: 0.05 });
-  const learned = sync.learn({ steps: 3 });
-  sync.collect(x2, y2, { alpha: 0.05 });
-  const inferred = sync.infer(x2, { steps: 5 });
-
-  const calls = [
-    parallel.collectAsync(x, y, { alpha: 0.05 }),
-    parallel.learnAsync({ steps: 3 }),
-    parallel.collectAsync(x2, y2, { alpha: 0.05 }),
-    parallel.inferAsync(x2, { steps: 5 }),
-  ] as const;
-  expect(parallel.pending).toBe(4);
-  const [, learnedAsync, , inferredAsync] = await Promise.all(calls);
+test('100 concurrent async calls of mixed kinds on one model give exactly the sequential result', async () => {
+  // Full-width inputs (C of the bottom layer is 1588²), narrow codes: a few seconds for 200 calls.
+  const small = { ...options, layers: [64, 32, 16] };
+  const sync = new Autoencoder(small), parallel = new Autoencoder(small);
+  const batchOf = (i: number) => ({
+    x: ref.randomArray(8 * 784, 100 + i),
+    y: oneHot(Array.from({ length: 8 }, (_, r) => (r * 3 + i) % 10), 10),
+  });
+  const codes = ref.randomArray(8 * 16, 7, -0.5, 0.5);
+  // Each call as its sync and async form; the mutating ones (collect, learn) between the others so
+  // that every read sees a different state, which only running in call order reproduces.
+  const kinds: ((m: Autoencoder, i: number, async: boolean) => unknown)[] = [
+    (m, i, a) => (a ? m.collectAsync(batchOf(i).x, batchOf(i).y, { alpha: 0.05 }) : m.collect(batchOf(i).x, batchOf(i).y, { alpha: 0.05 })),
+    (m, i, a) => (a ? m.encodeAsync(batchOf(i).x) : m.encode(batchOf(i).x)),
+    (m, _, a) => (a ? m.learnAsync({ steps: 1 }) : m.learn({ steps: 1 })),
+    (m, i, a) => (a ? m.inferAsync(batchOf(i).x, { steps: 2 }) : m.infer(batchOf(i).x, { steps: 2 })),
+    (m, i, a) => (a ? m.collectAsync(batchOf(i).x, null, { alpha: 0.02, batch: 'sum' }) : m.collect(batchOf(i).x, null, { alpha: 0.02, batch: 'sum' })),
+    (m, _, a) => (a ? m.decodeAsync(codes) : m.decode(codes)),
+    (m, _, a) => (a ? m.objectivesAsync() : m.objectives()),
+    (m, i, a) => (a ? m.objectiveGradientAsync(i % 3) : m.objectiveGradient(i % 3)),
+    (m, i, a) => (a ? m.completionGradientAsync(batchOf(i).x, codes) : m.completionGradient(batchOf(i).x, codes)),
+    (m, i, a) => (a ? m.classifyAsync(batchOf(i).x, { steps: 1 }) : m.classify(batchOf(i).x, { steps: 1 })),
+  ];
+  const CALLS = 100;
+  const expected = Array.from({ length: CALLS }, (_, i) => kinds[i % kinds.length](sync, i, false));
+  const calls = Array.from({ length: CALLS }, (_, i) => kinds[i % kinds.length](parallel, i, true) as Promise<unknown>);
+  expect(parallel.pending).toBe(CALLS);
+  const results = await Promise.all(calls);
   expect(parallel.pending).toBe(0);
 
-  expect(sameBits(learnedAsync, learned)).toBe(true);
-  expect(sameBits(inferredAsync.scores, inferred.scores)).toBe(true);
-  for (let l = 0; l < 3; ++l) {
-    expect(sameBits(parallel.layer(l).W, sync.layer(l).W)).toBe(true);
-    expect(sameBits(parallel.layer(l).C, sync.layer(l).C)).toBe(true);
-  }
+  results.forEach((result, i) => expectSameBits(result, expected[i], `call ${i}`));
+  for (let l = 0; l < 3; ++l) expectSameBits(parallel.layer(l), sync.layer(l), `layer ${l}`);
 });
 
 test('every Async twin gives the result of its sync method', async () => {
@@ -97,17 +115,23 @@ test('dispose during async work lets started work finish, then frees the model',
   expect(() => model.objectives()).toThrow(expect.objectContaining({ code: 'ERR_INDEE_DISPOSED' }));
 });
 
-test('models work in worker threads, several at once', async () => {
+test('models work in worker threads, several at once, with the results of the main thread', async () => {
   const script = path.join(__dirname, 'fixtures', 'worker.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { job } = require('./fixtures/worker-job.js') as { job(api: unknown, seed: number): Promise<Record<string, number[]>> };
   const run = (seed: number) =>
-    new Promise<number[]>((resolve, reject) => {
+    new Promise<Record<string, number[]>>((resolve, reject) => {
       const worker = new Worker(script, { workerData: { seed } });
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-  const results = await Promise.all([run(1), run(2), run(1)]);
-  // Each worker returns its final objectives; the same seed gives the same numbers in any thread.
-  expect(results[0]).toEqual(results[2]);
+  const seeds = [1, 2, 1, 3, 2];
+  const results = await Promise.all(seeds.map(run));
+  // The same job in this thread, through lib/ rather than dist/: the same numbers, bit for bit
+  // (structured clone keeps every double, and the job reports float32 values as doubles).
+  const main = new Map<number, Record<string, number[]>>();
+  for (const seed of new Set(seeds)) main.set(seed, await job(await import('../lib'), seed));
+  seeds.forEach((seed, i) => expect(results[i]).toEqual(main.get(seed)));
   expect(results[0]).not.toEqual(results[1]);
-  for (const r of results) expect(r).toHaveLength(2);
+  for (const r of results) expect(r.objectives).toHaveLength(2);
 });

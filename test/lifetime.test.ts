@@ -1,0 +1,81 @@
+/**
+ * Lifetime under load: models created and dropped by the thousand leave memory flat; the garbage
+ * collector knows what a model holds; async calls and child processes coexist. (Concurrency on one
+ * model and across worker threads: test/async.test.ts.)
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const fixtures = path.join(__dirname, 'fixtures');
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+interface Memory {
+  baseline: number;
+  final: number;
+  peak: number;
+  stateBytes: number;
+}
+
+/** Runs fixtures/many-models.js in a fresh process with --expose-gc. */
+function manyModels(count: number, gcEvery: number): Memory {
+  const child = spawnSync(process.execPath, ['--expose-gc', path.join(fixtures, 'many-models.js'), String(count), String(gcEvery)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (child.status !== 0) throw new Error(`many-models.js failed (status ${child.status}, signal ${child.signal}):\n${child.stderr}`);
+  return JSON.parse(child.stdout) as Memory;
+}
+
+test('10,000 models created and dropped, half disposed and half left to the GC, leave memory flat', () => {
+  const started = Date.now();
+  const m = manyModels(10_000, 100);
+  const growth = m.final - m.baseline;
+  console.log(
+    `10,000 models of ${mib(m.stateBytes)} native state: RSS ${mib(m.baseline)} before, ${mib(m.final)} after ` +
+      `(growth ${mib(growth)} = ${(growth / m.stateBytes).toFixed(1)} models' state), peak ${mib(m.peak)}, ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  // A leak of 1 model in 1,000 would be 10 models' state (15 MB); allocator and V8 noise is a few MB.
+  expect(growth).toBeLessThan(10 * m.stateBytes);
+  // Between collections at most ~100 models are alive: the peak stays near the baseline too.
+  expect(m.peak - m.baseline).toBeLessThan(150 * m.stateBytes);
+}, 150_000);
+
+// BUG (native/binding/async_queue.hpp, ModelWrap): a model's native state (here 1.4 MB; 70 MB for
+// MNIST-sized layers) is invisible to V8 — nothing calls napi_adjust_external_memory
+// (Napi::MemoryManagement::AdjustExternalMemory) when it is allocated or freed — so V8, seeing
+// only small wrappers, never collects models that are merely dropped: 800 models of which 400 are
+// left to the GC grow the RSS by ~0.35 GB, 10,000 by ~4 GB, until a forced or incidental full GC.
+// Fix: AdjustExternalMemory(+stateBytes) in the constructor and (−stateBytes) in release_, then
+// V8 collects once external memory grows by its soft limit (64 MB). `test.failing` passes while
+// the bug is there; when this fails, turn it into a plain `test`.
+test.failing('models left to the GC are collected without forced collections', () => {
+  const m = manyModels(800, 0);
+  console.log(`800 models, no forced GC: RSS ${mib(m.baseline)} before, peak ${mib(m.peak)}`);
+  expect(m.peak - m.baseline).toBeLessThan(200 * 2 ** 20);
+}, 150_000);
+
+// BUG (OpenBLAS 0.3.21, pthreads build, as linked by CMakeLists.txt): OpenBLAS's fork handler
+// (blas_thread_shutdown_, run by pthread_atfork in every fork()) shuts its thread pool down while a
+// BLAS call on another thread is using it. In Node, async calls run BLAS on libuv threads while
+// the main thread may fork (child_process.spawn/exec): within a second or so either fork() never
+// returns (the main thread blocks in pthread_join inside blas_thread_shutdown_) or the async call
+// never settles. With 1 BLAS thread (INDEEPENDENCE_THREADS=1) there is no pool and no hang.
+// Fix options: in the binding, register a pthread_atfork prepare handler after OpenBLAS's (handlers
+// run in reverse order) that waits for in-flight BLAS calls and blocks new ones (a shared/exclusive
+// lock around each BLAS call of the CPU backend; parent/child handlers release it); or link the
+// OpenMP build of OpenBLAS. `test.failing` passes while the bug is there; when this fails, turn it
+// into a plain `test`.
+test.failing('spawning child processes while async calls run neither hangs nor loses a call', () => {
+  const child = spawnSync(process.execPath, [path.join(fixtures, 'fork-during-async.js'), '2'], {
+    encoding: 'utf8',
+    // 2 s of work; with the bug it hangs within the first second (8 runs of 8 here).
+    timeout: 10_000,
+    killSignal: 'SIGKILL',
+    // The pool exists from 2 threads on: force it, whatever the machine's core count.
+    env: { ...process.env, INDEEPENDENCE_THREADS: '2' },
+  });
+  expect(child.stderr).toBe('');
+  expect(child.stdout).toMatch(/^done: \d+ spawns, \d+ learns/);
+  expect(child.status).toBe(0);
+}, 20_000);
