@@ -1,4 +1,5 @@
 /** Async twins: off the event loop, serialised per model in call order, equal to the sync results. */
+import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 
@@ -134,4 +135,16 @@ test('models work in worker threads, several at once, with the results of the ma
   seeds.forEach((seed, i) => expect(results[i]).toEqual(main.get(seed)));
   expect(results[0]).not.toEqual(results[1]);
   for (const r of results) expect(r.objectives).toHaveLength(2);
+});
+
+test('terminating a worker thread with async work pending ends the worker, not the process', () => {
+  // In a child process: the bug this guards against (an exception out of the completion callback
+  // while the worker is torn down) aborted the whole process, which here would be jest.
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'terminate.js')], { encoding: 'utf8', timeout: 60000 });
+  expect({ status: child.status, signal: child.signal, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({
+    status: 0,
+    signal: null,
+    stdout: 'terminated 1',
+    stderr: '',
+  });
 });

@@ -30,6 +30,19 @@ class AsyncOperation : public Napi::AsyncWorker {
 
   void OnOK() override {
     queue_->finished_async();  // the next queued operation may start while this one settles
+    try {
+      settle();
+    } catch (...) {
+      // Even rejecting failed: the environment can no longer run JavaScript. That is the case when
+      // a worker thread is terminated with operations pending: Node still completes them while it
+      // tears the worker down, and no one can observe the promise any more. Nothing may escape
+      // from here: node-addon-api would rethrow it out of its C callback (std::terminate), which
+      // aborted the whole process, not only the worker.
+    }
+  }
+
+ private:
+  void settle() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     if (failed_) return deferred_.Reject(to_js_error(env, failure_).Value());
@@ -42,7 +55,6 @@ class AsyncOperation : public Napi::AsyncWorker {
     }
   }
 
- private:
   Napi::Promise::Deferred deferred_;
   OperationQueue* queue_;       // lives in the wrapper that self_ keeps alive
   Napi::ObjectReference self_;  // keeps the wrapper, and so the queue, alive while pending
