@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { configure, type AutoencoderConfig } from '../config';
-import { formatError } from '../errors';
+import { formatError, typeError } from '../errors';
 import type { LayerState } from '../types';
 import { encodeSafetensors, headerLength, parseHeader, type Dtype, type Header, type TensorBytes } from './safetensors';
 
@@ -120,11 +120,17 @@ function configOf(source: string, header: Header): AutoencoderConfig {
   if (version !== CHECKPOINT_VERSION)
     throw formatError(source, `checkpoint version ${JSON.stringify(version)} is not supported (this package reads version ${CHECKPOINT_VERSION})`);
   if (config === undefined) throw formatError(source, '__metadata__.config is missing');
+  let checked: AutoencoderConfig;
   try {
-    return configure(JSON.parse(config));
+    checked = configure(JSON.parse(config));
   } catch (cause) {
     throw formatError(source, `__metadata__.config is not a valid configuration: ${(cause as Error).message}`);
   }
+  // The model computes in float32: a rate that rounds to 0 there is refused by the native model
+  // (as a RangeError, not a format error), so it is refused here first.
+  if (Math.fround(checked.rate) === 0)
+    throw formatError(source, `__metadata__.config is not a valid configuration: rate ${checked.rate} is 0 in float32 (the smallest is 2^-149)`);
+  return checked;
 }
 
 /** Checks that the header holds exactly the tensors `config` needs, each of the right dtype and shape. */
@@ -171,12 +177,27 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
         state.adam.t = Number(t64);
         break;
       }
+      case 'C': {
+        // The model keeps one triangle of C and mirrors it: an asymmetric C would not load as stored.
+        const C = new Float32Array(bytes.buffer);
+        const asymmetry = asymmetryOf(new Uint32Array(bytes.buffer), spec.shape[0]);
+        if (asymmetry !== null) throw formatError(source, `tensor '${name}' is not symmetric (element [${asymmetry.join(', ')}] differs from its mirror image)`);
+        state.C = C;
+        break;
+      }
       case 'adam.m': state.adam.m = new Float32Array(bytes.buffer); break;
       case 'adam.v': state.adam.v = new Float32Array(bytes.buffer); break;
       default: state[spec.field] = new Float32Array(bytes.buffer);
     }
   }
   return { config, layers, metadata, packageVersion };
+}
+
+/** The first [row, column] whose bits differ from [column, row] in a d × d matrix, or null for a symmetric one. */
+function asymmetryOf(bits: Uint32Array, d: number): [number, number] | null {
+  for (let i = 0; i < d; ++i)
+    for (let j = 0; j < i; ++j) if (bits[i * d + j] !== bits[j * d + i]) return [j, i];
+  return null;
 }
 
 function userMetadataOf(source: string, json: string): Record<string, string> {
@@ -199,6 +220,8 @@ export function decodeCheckpoint(buffer: Uint8Array, source = 'checkpoint buffer
 
 /** Reads and checks a checkpoint file, reading no more than its header until the header is checked. */
 export async function readCheckpointFile(file: string): Promise<CheckpointContents> {
+  // A NUL byte would otherwise reach fs.open, whose error is not one of this package's.
+  if (file.includes('\0')) throw typeError('file', 'a path without NUL bytes', file);
   const source = path.resolve(file);
   const handle = await fs.open(source, 'r').catch((cause: NodeJS.ErrnoException) => {
     throw Object.assign(new Error(`could not open checkpoint ${source}: ${cause.message}`, { cause }), { code: cause.code ?? 'ERR_INDEE_IO' });
