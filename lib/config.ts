@@ -110,7 +110,7 @@ export function configure(options: unknown): AutoencoderConfig {
     inputSize: check.integer(o.inputSize, 'options.inputSize', 1, MAX_SIZE),
     labelSize: check.integer(o.labelSize, 'options.labelSize', 0, MAX_SIZE),
     layers: Object.freeze(layers.map((k: unknown, i: number) => check.integer(k, `options.layers[${i}]`, 1, MAX_SIZE))),
-    rate: o.rate === undefined ? 0.01 : check.finiteNumber(o.rate, 'options.rate', 0, 1e6, true),
+    rate: o.rate === undefined ? 0.01 : float32Positive(check.finiteNumber(o.rate, 'options.rate', 0, 1e6, true), 'options.rate'),
     statistics: o.statistics === undefined ? 'ema' : check.choice(o.statistics, 'options.statistics', ['ema', 'cumulative'] as const),
     solver: o.solver === undefined ? 'adam' : check.choice(o.solver, 'options.solver', ['adam', 'subspace', 'eig'] as const),
     seed: o.seed === undefined ? 1 : check.integer(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
@@ -143,6 +143,12 @@ export function stateBytes(config: Pick<AutoencoderConfig, 'inputSize' | 'labelS
     n = k;
   });
   return 4 * floats;
+}
+
+/** The model computes in float32: a positive number that rounds to 0 there would be refused natively. */
+function float32Positive(x: number, name: string): number {
+  if (Math.fround(x) === 0) throw rangeError(name, 'a number > 0 in float32 (at least 2^-149)', x);
+  return x;
 }
 
 function checkMemory(config: AutoencoderConfig): void {

@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
-import type { CodedError } from '../errors';
+import { typeError, type CodedError } from '../errors';
 
 export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+  // A NUL byte would otherwise reach fs.open, whose error is not one of this package's.
+  if (target.includes('\0')) throw typeError('file', 'a path without NUL bytes', target);
   const absolute = path.resolve(target);
   const folder = path.dirname(absolute);
   const temporary = path.join(folder, `.${path.basename(absolute)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { configure, type AutoencoderConfig } from '../config';
-import { formatError } from '../errors';
+import { formatError, typeError } from '../errors';
 import type { ClassMomentsState, LayerState, ModelSnapshot } from '../types';
 import { encodeSafetensors, headerLength, parseHeader, type Dtype, type Header, type TensorBytes } from './safetensors';
 
@@ -186,7 +186,7 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
     const bytes = Uint8Array.prototype.slice.call(data, t.begin, t.end);
     if (spec.kind === 'class') {
       if (spec.field === 'weight') classes!.weight = new Float64Array(bytes.buffer);
-      else classes![spec.field][spec.cls] = new Float32Array(bytes.buffer);
+      else classes![spec.field][spec.cls] = spec.field === 'covariance' ? symmetric(source, name, bytes, spec.shape[0]) : new Float32Array(bytes.buffer);
       continue;
     }
     const state = layers[spec.layer];
@@ -200,12 +200,22 @@ function contentsOf(source: string, data: Uint8Array, header: Header, config: Au
         state.adam.t = Number(t64);
         break;
       }
+      case 'C': state.C = symmetric(source, name, bytes, spec.shape[0]); break;
       case 'adam.m': state.adam.m = new Float32Array(bytes.buffer); break;
       case 'adam.v': state.adam.v = new Float32Array(bytes.buffer); break;
       default: state[spec.field] = new Float32Array(bytes.buffer);
     }
   }
   return { config, layers, classes, metadata, packageVersion };
+}
+
+/** A d × d float32 matrix that must be symmetric bit for bit: the model keeps one triangle and mirrors it, so an asymmetric one would not load as stored. */
+function symmetric(source: string, name: string, bytes: Uint8Array, d: number): Float32Array {
+  const bits = new Uint32Array(bytes.buffer);
+  for (let i = 0; i < d; ++i)
+    for (let j = 0; j < i; ++j)
+      if (bits[i * d + j] !== bits[j * d + i]) throw formatError(source, `tensor '${name}' is not symmetric (element [${j}, ${i}] differs from its mirror image)`);
+  return new Float32Array(bytes.buffer);
 }
 
 function userMetadataOf(source: string, json: string): Record<string, string> {
@@ -228,6 +238,8 @@ export function decodeCheckpoint(buffer: Uint8Array, source = 'checkpoint buffer
 
 /** Reads and checks a checkpoint file, reading no more than its header until the header is checked. */
 export async function readCheckpointFile(file: string): Promise<CheckpointContents> {
+  // A NUL byte would otherwise reach fs.open, whose error is not one of this package's.
+  if (file.includes('\0')) throw typeError('file', 'a path without NUL bytes', file);
   const source = path.resolve(file);
   const handle = await fs.open(source, 'r').catch((cause: NodeJS.ErrnoException) => {
     throw Object.assign(new Error(`could not open checkpoint ${source}: ${cause.message}`, { cause }), { code: cause.code ?? 'ERR_INDEE_IO' });

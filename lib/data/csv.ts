@@ -57,6 +57,8 @@ interface Columns {
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_ROWS = 2 ** 31 - 1;
 const MAX_LABEL = 2 ** 31 - 1;
+/** Values the first allocation of a batch holds at most (see RowBuffer). */
+const FIRST_VALUES = 1 << 16;
 
 function settings(options: unknown, streaming: boolean): Settings & { rows: number } {
   const o = check.options(options, 'options', streaming ? (['label', 'header', 'delimiter', 'rows'] as const) : (['label', 'header', 'delimiter'] as const));
@@ -138,12 +140,17 @@ class RowBuffer {
   x = new Float32Array(0);
   labels: Int32Array | null = null;
   #capacity = 0;
-  #next = 256;
+  #next: number;
 
   constructor(
     readonly columns: Columns,
     readonly limit: number,
-  ) {}
+  ) {
+    // The first allocation is sized to the row width, not only to a row count: 256 rows of a first
+    // line holding a million fields would be a gigabyte before the second line is read. Later ones
+    // double, so memory follows the values that actually arrived.
+    this.#next = Math.max(1, Math.min(256, Math.floor(FIRST_VALUES / columns.inputSize)));
+  }
 
   /** Parses one data row's fields into the buffer; errors name the line and column. */
   add(fields: string[], name: string, line: number): void {

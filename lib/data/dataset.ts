@@ -85,9 +85,10 @@ function checkTensor(value: unknown, name: string): number {
   if (!Array.isArray(shape)) throw typeError(`${name}.shape`, 'an array of dimension lengths', shape);
   shape.forEach((n, i) => check.integer(n, `${name}.shape[${i}]`, 0, MAX_COUNT));
   if (!(data instanceof ARRAY_TYPES[type])) throw typeError(`${name}.data`, `a ${ARRAY_TYPES[type].name} (dtype ${type})`, data);
-  const count = shape.reduce((a: number, b: number) => a * b, 1);
-  if (data.length !== count) throw rangeError(`${name}.data.length`, `${count} (the product of shape [${shape.join(', ')}])`, data.length);
-  return count;
+  // Exact, as a bigint: a float product of many axes can overflow to Infinity, and Infinity × 0 is NaN.
+  const count = shape.reduce((a: bigint, b: number) => a * BigInt(b), 1n);
+  if (BigInt(data.length) !== count) throw rangeError(`${name}.data.length`, `${count} (the product of shape [${shape.join(', ')}])`, data.length);
+  return data.length;
 }
 
 /** Checks and copies a list of row indices, so that later changes to the caller's array cannot reach past the rows. */
@@ -159,7 +160,7 @@ export class Dataset {
     if (images.shape.length === 0) throw rangeError('images.shape', 'at least one axis (the rows)', '[]');
     const o = check.options(options, 'options', ['scale', 'classes'] as const);
     const rows = images.shape[0];
-    const inputSize = images.shape.slice(1).reduce((a, b) => a * b, 1);
+    const inputSize = Number(images.shape.slice(1).reduce((a, b) => a * BigInt(b), 1n)); // exact: no Infinity × 0
     if (inputSize === 0) throw rangeError('images.shape', 'no zero-length axis after the first', `[${images.shape.join(', ')}]`);
     const defaultScale = images.dtype === 'uint8' ? 1 / 255 : 1;
     const scale = o.scale === undefined ? defaultScale : check.finiteNumber(o.scale, 'options.scale', -Number.MAX_VALUE, Number.MAX_VALUE);

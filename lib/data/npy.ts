@@ -14,6 +14,9 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 const NPY_TYPES: Record<string, Dtype> = { f4: 'float32', f8: 'float64', u1: 'uint8', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64' };
 
+/** The deepest nesting of tuples and lists the header parser accepts. */
+const MAX_DEPTH = 8;
+
 /** A value of the header dict: a string, a bool, an integer, or a tuple / list of values. */
 type PyValue = string | boolean | number | PyValue[];
 
@@ -42,6 +45,9 @@ function parseDict(text: string, fail: (problem: string) => Error): Map<string, 
     return items;
   };
   const word = /(?:(True|False)|(\d+)L?)/y;
+  // NumPy's headers nest two levels at most ((shape), [(field, type)]): deeper nesting is refused
+  // before it can exhaust the stack (a 64 KiB header holds 65,536 opening brackets).
+  let depth = 0;
   const value = (): PyValue => {
     space();
     const c = text[at];
@@ -54,8 +60,12 @@ function parseDict(text: string, fail: (problem: string) => Error): Map<string, 
       return s;
     }
     if (c === '(' || c === '[') {
+      if (depth === MAX_DEPTH) throw fail(`values nested deeper than ${MAX_DEPTH} levels (character ${at})`);
       ++at;
-      return sequence(c === '(' ? ')' : ']', value);
+      ++depth;
+      const items = sequence(c === '(' ? ')' : ']', value);
+      --depth;
+      return items;
     }
     word.lastIndex = at;
     const found = word.exec(text);

@@ -61,6 +61,8 @@ const HOST_LITTLE_ENDIAN = os.endianness() === 'LE';
 
 /** Throws unless `value` is a {@link Source}; run before any await so that bad calls fail at once. */
 export function checkSource(value: unknown, name = 'source'): Source {
+  // A NUL byte would otherwise reach fs.open, whose own error is not one of this package's.
+  if (typeof value === 'string' && value.includes('\0')) throw typeError(name, 'a file path without NUL bytes, or a Uint8Array', value);
   if (typeof value === 'string' || value instanceof Uint8Array) return value;
   throw typeError(name, 'a file path or a Uint8Array', value);
 }
@@ -221,7 +223,14 @@ function shapeText(header: ArrayHeader): string {
 interface Layout {
   header: ArrayHeader;
   rowElements: number;
+  /** Elements of the whole array. */
+  total: number;
   totalBytes: number;
+}
+
+/** The exact product of dimensions (as a bigint: a float product can overflow to Infinity, and Infinity × 0 is NaN). */
+function product(dims: readonly number[]): bigint {
+  return dims.reduce((a, b) => a * BigInt(b), 1n);
 }
 
 /**
@@ -229,18 +238,26 @@ interface Layout {
  * that follow it: before any allocation, so a lying header costs nothing.
  */
 function layout(reader: ByteReader, header: ArrayHeader): Layout {
-  const rowElements = header.shape.slice(1).reduce((a, b) => a * b, 1);
-  const total = header.shape.reduce((a, b) => a * b, 1);
+  const limit = BigInt(MAX_ELEMENTS);
+  const rows = product(header.shape.slice(1));
+  const all = product(header.shape);
   // A zero-length first axis makes the total 0 whatever the other axes say, so rows are checked too.
-  if (rowElements > MAX_ELEMENTS || total > MAX_ELEMENTS)
-    throw formatError(reader.name, `absurd header: ${shapeText(header)} has ${Math.max(rowElements, total)} elements${total < rowElements ? ' per row' : ''}, over the limit of 2^32`);
+  if (rows > limit || all > limit)
+    throw formatError(reader.name, `absurd header: ${shapeText(header)} has ${all > rows ? all : rows} elements${all < rows ? ' per row' : ''}, over the limit of 2^32`);
+  // A zero-length axis anywhere must not hide absurd other axes either (streaming such an array would
+  // yield an endless run of empty batches): the axes other than the zero-length ones are bounded too.
+  const extent = product(header.shape.map((n) => n || 1));
+  if (extent > limit)
+    throw formatError(reader.name, `absurd header: ${shapeText(header)} is empty, but its other axes multiply to ${extent}, over the limit of 2^32`);
+  const rowElements = Number(rows);
+  const total = Number(all);
   const totalBytes = total * ARRAY_TYPES[header.dtype].BYTES_PER_ELEMENT;
   const left = reader.remaining;
   if (left !== null && left < totalBytes)
     throw formatError(reader.name, `truncated: the header declares ${shapeText(header)} (${totalBytes} data bytes) but only ${left} bytes follow it`);
   if (left !== null && left > totalBytes)
     throw formatError(reader.name, `${left - totalBytes} trailing bytes after the ${totalBytes} data bytes of ${shapeText(header)}`);
-  return { header, rowElements, totalBytes };
+  return { header, rowElements, total, totalBytes };
 }
 
 /** Reads `count` elements starting `doneBytes` into the body, converting them to the platform's byte order in place. */
@@ -268,8 +285,7 @@ export async function readArrayFile(source: Source, parseHeader: HeaderParser): 
   const reader = await openSource(checkSource(source));
   try {
     const plan = layout(reader, await parseHeader(reader));
-    const count = plan.header.shape.reduce((a, b) => a * b, 1);
-    const data = await readElements(reader, plan, count, 0);
+    const data = await readElements(reader, plan, plan.total, 0);
     await expectEnd(reader, plan);
     return { dtype: plan.header.dtype, shape: [...plan.header.shape], data };
   } finally {
