@@ -105,6 +105,7 @@ void SymmetricTopEigen::compute(const float* a, float* values, float* vectors) {
   ssyevr_("V", "I", "U", &N, a_.data(), &lda, &vl, &vu, &il, &iu, &abstol, &m, w_.data(), z_.data(), &ldz,
           isuppz_.data(), work_.data(), &lwork, iwork_.data(), &liwork, &info, 1, 1, 1);
   check("ssyevr", info, "internal error in the eigenvector computation");
+  require(all_finite(k, w_.data()) && all_finite(n * k, z_.data()), ErrorCode::Numerical, "ssyevr returned NaN or Inf");
   if (static_cast<std::size_t>(m) != k)
     fail("ssyevr", info, "returned " + std::to_string(m) + " eigenpairs instead of " + std::to_string(k));
   // w ascending, z column-major n x k: reverse the order and transpose to row-major.
@@ -146,13 +147,18 @@ SvdDriver SquareSvd::compute(const float* a, float* u, float* s, float* vt) {
   int info = 0;
   sgesdd_("A", &N, &N, a_.data(), &N, s, vt, &N, u, &N, work_.data(), &lwork, iwork_.data(), &info, 1);
   if (info < 0) check("sgesdd", info, "");
-  if (info == 0 && !force_fallback_) return SvdDriver::DivideAndConquer;
+  // OpenBLAS's sgesdd has also been seen to return NaN with info = 0 (on an ordinary 250 x 250
+  // Procrustes matrix): treated like a failure to converge.
+  if (info == 0 && !force_fallback_ && all_finite(n, s) && all_finite(n * n, u) && all_finite(n * n, vt))
+    return SvdDriver::DivideAndConquer;
   // sgesdd did not converge (or the test hook pretends so): restore the input, use sgesvd.
   std::memcpy(a_.data(), a, n * n * sizeof(float));
   info = 0;
   sgesvd_("A", "A", &N, &N, a_.data(), &N, s, vt, &N, u, &N, work_.data(), &lwork, &info, 1, 1);
   check("sgesvd", info,
         "superdiagonals of the bidiagonal form did not converge to zero (sgesdd had failed before it)");
+  require(all_finite(n, s) && all_finite(n * n, u) && all_finite(n * n, vt), ErrorCode::Numerical,
+          "sgesvd returned NaN or Inf (sgesdd had failed before it)");
   return SvdDriver::QrIteration;
 }
 
