@@ -131,25 +131,25 @@ void Layer::restore(LayerState s) {
 }
 
 // The statistics as the objective and the solvers read them: C restricted to its active block
-// (see objective.hpp) when that leaves coordinates out, else C itself.
+// (see objective.hpp, copied into `block`) when that leaves coordinates out, else C itself.
 struct Layer::Moment {
   std::vector<std::size_t> active;
-  std::vector<float> block;  // empty when every coordinate is active
   const float* C;
 };
 
-Layer::Moment Layer::moment() const {
+Layer::Moment Layer::moment(std::vector<float>& block) const {
   const std::size_t d = mirrored_size();
-  Moment moment{active_coordinates(d, stats_.moment_lower()), {}, stats_.moment_lower()};
+  Moment moment{active_coordinates(d, stats_.moment_lower()), stats_.moment_lower()};
   if (moment.active.size() < d) {
-    moment.block = active_block(d, stats_.moment_lower(), moment.active);
-    moment.C = moment.block.data();
+    active_block(d, stats_.moment_lower(), moment.active, block);
+    moment.C = block.data();
   }
   return moment;
 }
 
 double Layer::objective(float* gradient) const {
-  Moment m = moment();
+  std::vector<float> block;
+  Moment m = moment(block);
   TraceObjective f(mirrored_size(), k_, m.active);
   return f.evaluate(m.C, W_.data(), gradient);
 }
@@ -175,7 +175,7 @@ void Layer::solve(Solver solver, std::size_t steps, const Moment& m) {
 }
 
 double Layer::learn(std::size_t steps, const AdamHyper& hyper, Solver solver) {
-  Moment m = moment();
+  Moment m = moment(block_);
   if (steps > 0 && solver != Solver::Adam) {
     solve(solver, steps, m);
     steps = 0;

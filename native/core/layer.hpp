@@ -98,7 +98,7 @@ class Layer {
 
  private:
   struct Moment;
-  Moment moment() const;
+  Moment moment(std::vector<float>& block) const;
   void solve(Solver solver, std::size_t steps, const Moment& m);
 
   std::size_t n_, k_;
@@ -107,9 +107,10 @@ class Layer {
   Statistics stats_;
   std::vector<float> adam_m_, adam_v_;
   std::uint64_t adam_t_ = 0;
-  // learn's workspace, kept between calls: a loop of short learns allocates only the active block of C.
+  // learn's workspace, kept between calls: a loop of short learns allocates nothing of C's size.
   TraceObjective objective_;
   std::vector<float> gradient_;  // 2n x k
+  std::vector<float> block_;     // C's active block (see moment())
   // keep_learned_weights' copy.
   std::vector<float> kept_W_, kept_m_, kept_v_, kept_b_, kept_B_, kept_C_;
   std::uint64_t kept_t_ = 0;

@@ -27,12 +27,11 @@ std::vector<std::size_t> active_coordinates(std::size_t d, const float* C) {
   return active;
 }
 
-std::vector<float> active_block(std::size_t d, const float* C, const std::vector<std::size_t>& active) {
+void active_block(std::size_t d, const float* C, const std::vector<std::size_t>& active, std::vector<float>& block) {
   const std::size_t a = active.size();
-  std::vector<float> block(a * a, 0.0f);
+  block.assign(a * a, 0.0f);
   for (std::size_t i = 0; i < a; ++i)
     for (std::size_t j = 0; j <= i; ++j) block[i * a + j] = C[active[i] * d + active[j]];
-  return block;
 }
 
 TraceObjective::TraceObjective(std::size_t dim, std::size_t code) : TraceObjective(dim, code, all_coordinates(dim)) {}

@@ -45,6 +45,7 @@ class TraceObjective {
 std::vector<std::size_t> active_coordinates(std::size_t d, const float* C);
 
 // The a x a block of C (lower triangle read and written) on the coordinates `active`.
-std::vector<float> active_block(std::size_t d, const float* C, const std::vector<std::size_t>& active);
+// `block` is resized (its memory kept between calls by callers that reuse it) and filled.
+void active_block(std::size_t d, const float* C, const std::vector<std::size_t>& active, std::vector<float>& block);
 
 }  // namespace indee
