@@ -12,8 +12,7 @@
  * the clock, printed), --chunk N (cases generated per seed, default 250), --slow-ms N (a case
  * longer than this is a failure, default 1000), --hang-ms N (a case still running after this is a
  * hang: the worker is stopped and restarted after that case, default 20000), --jobs N (workers at
- * once, default 1), --strict 1 (cases that hit a known issue, reported but outside the fuzzer's
- * files, count as failures; by default they are listed apart).
+ * once, default 1).
  * A case is identified by its target, the seed of its chunk and its index in the chunk; --replay
  * takes that triple. Prints per-target counts, failures with their replay triple, wall time and
  * peak RSS; exits 1 on any failure.
@@ -46,14 +45,13 @@ function chunkSeed(seed, t, c) {
 // ------------------------------------------------------------------------------------ the worker
 
 async function workerMain() {
-  const { target: name, from, to, seed, chunk, slowMs, strict, progress: shared } = workerData;
+  const { target: name, from, to, seed, chunk, slowMs, progress: shared } = workerData;
   const progress = new Float64Array(shared);
   const { fc, targets, cleanup } = loadTargets();
   const t = targets.findIndex((x) => x.name === name);
   const target = targets[t];
   const { describeError } = require('./fuzz/targets');
   const failures = [];
-  const known = [];
   const outcomes = {};
   let slowest = { ms: 0, at: null };
   try {
@@ -72,12 +70,8 @@ async function workerMain() {
           const tag = String(await target.run(values[i]));
           outcomes[tag] = (outcomes[tag] ?? 0) + 1;
         } catch (error) {
-          if (error && error.name === 'KnownIssue') {
-            (strict ? failures : known).push({ kind: 'known', replay: `${name}:${s}:${i}`, message: error.message });
-          } else {
-            const harness = !(error && error.name === 'FuzzFailure');
-            failures.push({ kind: harness ? 'error' : 'failure', replay: `${name}:${s}:${i}`, message: harness ? describeError(error) : error.message });
-          }
+          const harness = !(error && error.name === 'FuzzFailure');
+          failures.push({ kind: harness ? 'error' : 'failure', replay: `${name}:${s}:${i}`, message: harness ? describeError(error) : error.message });
         }
         const ms = performance.now() - t0;
         if (ms > slowest.ms) slowest = { ms, at: `${name}:${s}:${i}` };
@@ -85,19 +79,18 @@ async function workerMain() {
         progress[0] = index + 1;
         progress[3] = 0;
         if (failures.length > 200) failures.splice(100, failures.length - 150);
-        if (known.length > 100) known.splice(50, known.length - 50);
       }
     }
   } finally {
     cleanup();
   }
-  parentPort.postMessage({ failures, slowest, outcomes, known: known.slice(0, 20), knownCount: known.length });
+  parentPort.postMessage({ failures, slowest, outcomes });
 }
 
 // --------------------------------------------------------------------------------- the main thread
 
 function parseArgs(argv) {
-  const o = { cases: 1_000_000, target: null, seed: Date.now() % 2 ** 31, chunk: 250, slowMs: 1000, hangMs: 20000, jobs: 1, replay: null, strict: 0 };
+  const o = { cases: 1_000_000, target: null, seed: Date.now() % 2 ** 31, chunk: 250, slowMs: 1000, hangMs: 20000, jobs: 1, replay: null };
   for (let i = 0; i < argv.length; ++i) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, ch) => ch.toUpperCase());
     const value = argv[++i];
@@ -135,7 +128,7 @@ function runTarget(o, name, total, from, report) {
     const shared = new SharedArrayBuffer(4 * 8);
     const progress = new Float64Array(shared);
     progress[0] = from;
-    const worker = new Worker(__filename, { workerData: { target: name, from, to: total, seed: o.seed, chunk: o.chunk, slowMs: o.slowMs, strict: o.strict === 1, progress: shared } });
+    const worker = new Worker(__filename, { workerData: { target: name, from, to: total, seed: o.seed, chunk: o.chunk, slowMs: o.slowMs, progress: shared } });
     let settled = false;
     const finish = (result) => {
       if (settled) return;
@@ -179,7 +172,7 @@ async function main() {
   plan[0].cases += o.cases - plan.reduce((a, p) => a + p.cases, 0);
   console.log(`fuzz: ${o.cases} cases, seed ${o.seed}, targets ${plan.map((p) => `${p.name} (${p.cases})`).join(', ')}`);
 
-  const report = { failures: [], known: [], knownCount: 0, progress: {}, fatal: null, stats: {} };
+  const report = { failures: [], progress: {}, fatal: null, stats: {} };
   const start = performance.now();
   let peakRss = process.memoryUsage.rss();
   const ticker = setInterval(() => {
@@ -201,8 +194,6 @@ async function main() {
       while (from < p.cases && !report.fatal) {
         const result = await runTarget(o, p.name, p.cases, from, report);
         report.failures.push(...result.failures);
-        report.known.push(...(result.known ?? []));
-        report.knownCount += result.knownCount ?? 0;
         for (const [tag, n] of Object.entries(result.outcomes ?? {})) outcomes[tag] = (outcomes[tag] ?? 0) + n;
         if (result.slowest && result.slowest.ms > slowest.ms) slowest = result.slowest;
         from = result.next;
@@ -227,10 +218,6 @@ async function main() {
   }
   console.log(`  ${'total'.padEnd(18)} ${String(total).padStart(8)} cases  ${wall.toFixed(1).padStart(7)} s  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   if (report.fatal) console.log(`\nstopped early: ${report.fatal}`);
-  if (report.knownCount > 0) {
-    console.log(`\n${report.knownCount} cases hit known issues (reported, fixed elsewhere; --strict 1 makes them failures):`);
-    for (const f of report.known.slice(0, 5)) console.log(`  ${f.message.split('\n')[0]}\n    replay: node scripts/fuzz.js --replay ${f.replay}`);
-  }
   if (report.failures.length > 0) {
     const groups = new Map();
     for (const f of report.failures) {

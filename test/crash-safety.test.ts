@@ -184,20 +184,22 @@ test(`a saver SIGKILLed ${KILLS} times at random moments always leaves exactly o
   expect(saves).toBeGreaterThan(KILLS / 2);
 }, Math.max(60_000, KILLS * 1_000));
 
-// BUG (lib/checkpoint/atomic-file.ts): the temporary file of a save killed between open and rename
-// stays forever: later saves neither reuse (the name has a fresh pid and random part) nor remove it,
-// so a trainer killed repeatedly (OOM killer, preemption) fills its folder with partial checkpoints.
-// `test.failing` passes while the bug is there; when a save learns to remove stale temporaries of
-// dead processes, this fails: then turn it into a plain `test`.
-test.failing('a save removes the temporary files that killed saves left beside its target', async () => {
+// The temporary file of a save killed between open and rename would otherwise stay forever (a
+// trainer killed repeatedly, by the OOM killer or preemption, would fill its folder with partial
+// checkpoints): the next save removes those of processes that no longer exist, and only those.
+test('a save removes the temporary files that killed saves left beside its target', async () => {
   const file = path.join(folder, 'stale.safetensors');
   // A temporary file exactly as a killed saver leaves it: its pid is that of a process that has exited.
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   const stale = path.join(folder, `.stale.safetensors.${dead.stdout}.0123456789ab.tmp`);
   fs.writeFileSync(stale, Buffer.alloc(1000));
+  const alive = path.join(folder, `.stale.safetensors.${process.ppid}.0123456789ab.tmp`); // a saver that still runs
+  fs.writeFileSync(alive, Buffer.alloc(10));
   const model = new Autoencoder(versions.options);
   await model.save(file);
   expect(fs.existsSync(stale)).toBe(false);
+  expect(fs.existsSync(alive)).toBe(true);
+  fs.rmSync(alive);
 });
 
 // ---- full disk -----------------------------------------------------------------------------------

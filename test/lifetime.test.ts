@@ -41,15 +41,11 @@ test('10,000 models created and dropped, half disposed and half left to the GC, 
   expect(m.peak - m.baseline).toBeLessThan(150 * m.stateBytes);
 }, 150_000);
 
-// BUG (native/binding/async_queue.hpp, ModelWrap): a model's native state (here 1.4 MB; 70 MB for
-// MNIST-sized layers) is invisible to V8 — nothing calls napi_adjust_external_memory
-// (Napi::MemoryManagement::AdjustExternalMemory) when it is allocated or freed — so V8, seeing
-// only small wrappers, never collects models that are merely dropped: 800 models of which 400 are
-// left to the GC grow the RSS by ~0.35 GB, 10,000 by ~4 GB, until a forced or incidental full GC.
-// Fix: AdjustExternalMemory(+stateBytes) in the constructor and (−stateBytes) in release_, then
-// V8 collects once external memory grows by its soft limit (64 MB). `test.failing` passes while
-// the bug is there; when this fails, turn it into a plain `test`.
-test.failing('models left to the GC are collected without forced collections', () => {
+// A model's native state (here 1.4 MB; 70 MB for MNIST-sized layers) is reported to V8 as external
+// memory (AdjustExternalMemory, async_queue.hpp), so models that are merely dropped are collected
+// as that memory grows. Without it, V8 saw only small wrappers: 800 models of which 400 were left
+// to the GC grew the RSS by ~0.35 GB, 10,000 by ~4 GB, until a forced or incidental full GC.
+test('models left to the GC are collected without forced collections', () => {
   const m = manyModels(800, 0);
   console.log(`800 models, no forced GC: RSS ${mib(m.baseline)} before, peak ${mib(m.peak)}`);
   expect(m.peak - m.baseline).toBeLessThan(200 * 2 ** 20);

@@ -97,6 +97,16 @@ test('the native backstop rejects malformed calls that bypass the TypeScript che
   expect(() => replaying.restoreClassMoments({ ...classes, mean: [new Float32Array(3), null, null] })).toThrow(/classes\.mean\[0\] must have length 12/);
 });
 
+test('collect refuses values whose products would overflow the float32 statistics', () => {
+  // |z| ≤ 2·1e18 keeps every product below float32's 3.4e38: C stays finite and the checkpoint loads.
+  const m = new Autoencoder({ inputSize: 1, labelSize: 0, layers: [1] });
+  expect(() => m.collect(Float32Array.of(1e30))).toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/at most 1e18 in magnitude.*got 1e\+30 in row 0/) }));
+  expect(m.layer(0).N).toBe(0);
+  m.collect(Float32Array.of(1e18));
+  expect(Number.isFinite(m.layer(0).C[0])).toBe(true);
+  expect(Autoencoder.fromBuffer(m.toBuffer()).layer(0).N).toBe(1);
+});
+
 test('a disposed model says so', async () => {
   const m = new Autoencoder(base);
   m.dispose();

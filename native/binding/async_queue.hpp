@@ -12,6 +12,7 @@
 #include <napi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -68,7 +69,16 @@ class QueuedObjectWrap : public Napi::ObjectWrap<Derived> {
   using Descriptor = Napi::ClassPropertyDescriptor<Derived>;
 
   QueuedObjectWrap(const Napi::CallbackInfo& info, const char* noun)
-      : Napi::ObjectWrap<Derived>(info), queue_(noun, [this] { native_.reset(); }) {}
+      : Napi::ObjectWrap<Derived>(info), queue_(noun, [this] { release(); }) {}
+  ~QueuedObjectWrap() override { release(); }
+
+  // Takes the native object and tells V8 how much memory it holds: a JS wrapper of a few bytes
+  // would otherwise never look worth collecting, and models dropped without dispose() would pile up.
+  void adopt(std::unique_ptr<Native> native, std::size_t bytes) {
+    native_ = std::move(native);
+    external_bytes_ = static_cast<std::int64_t>(bytes);
+    Napi::MemoryManagement::AdjustExternalMemory(this->Env(), external_bytes_);
+  }
 
   // The method pointers are passed at run time: as template arguments they would have to be
   // Derived's own members, which these inherited ones are not.
@@ -111,6 +121,14 @@ class QueuedObjectWrap : public Napi::ObjectWrap<Derived> {
   }
   Napi::Value pending(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(queue_.pending())); }
 
+  void release() {
+    native_.reset();
+    if (external_bytes_ == 0) return;
+    Napi::MemoryManagement::AdjustExternalMemory(this->Env(), -external_bytes_);
+    external_bytes_ = 0;
+  }
+
+  std::int64_t external_bytes_ = 0;
   OperationQueue queue_;
 };
 

@@ -60,7 +60,10 @@ MlpWrap::MlpWrap(const Napi::CallbackInfo& info) : QueuedObjectWrap(info, "netwo
       n.push_back(read_count(array.Get(i), "sizes[" + std::to_string(i) + "]", 1, kMaxSize));
     const std::size_t seed = read_count(o.Get("seed"), "seed", 0, kMaxSafeInteger);
     const float rate = static_cast<float>(read_number(o.Get("rate"), "rate"));
-    native_ = std::make_unique<indee::Mlp>(std::move(n), seed, rate);  // checks the sizes' count and the rate
+    auto net = std::make_unique<indee::Mlp>(std::move(n), seed, rate);  // checks the sizes' count and the rate
+    // θ with its gradient and Adam moments (EWC's anchor and Fisher come and go with tasks).
+    const std::size_t bytes = 4 * sizeof(float) * net->parameter_count();
+    adopt(std::move(net), bytes);
   });
 }
 

@@ -59,7 +59,11 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : QueuedObjectWrap(info, "model") {
-  with_js_errors(info.Env(), [&] { native_ = std::make_unique<indee::Stack>(read_config(info[0])); });
+  with_js_errors(info.Env(), [&] {
+    auto stack = std::make_unique<indee::Stack>(read_config(info[0]));
+    const std::size_t bytes = stack->state_bytes();
+    adopt(std::move(stack), bytes);
+  });
 }
 
 // ---- the operations -----------------------------------------------------------------------------

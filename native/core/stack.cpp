@@ -19,6 +19,9 @@ constexpr std::size_t kMaxMirrored = 46340;
 constexpr std::size_t kMaxElements = 2147483647;
 constexpr std::uint64_t kLayerSeedStride = 0xD1B54A32D192ED03ULL;
 constexpr std::size_t kMaxReplaySamples = 1000000;
+// The largest |value| collect takes: products of centred values, |z| ≤ 2·1e18, stay below float32's
+// 3.4e38, so the statistics stay finite (and a checkpoint of them loadable).
+constexpr float kMaxCollected = 1e18f;
 
 // The class of each row for the class moments: the argmax of its label, or `labels` (the class of
 // unlabelled rows) when y is null or the row's label is all zeros.
@@ -78,6 +81,15 @@ Stack::Stack(const StackConfig& config) : config_(config) {
     class_moments_ = std::make_unique<ClassMoments>(2 * joint_size(), config_.label_size + 1);
 }
 
+std::size_t Stack::state_bytes() const {
+  std::size_t floats = 0;
+  for (const Layer& layer : layers_) {
+    const std::size_t d = layer.mirrored_size(), k = layer.code_size();
+    floats += d * d + 3 * d * k + 2 * d;
+  }
+  return floats * sizeof(float);
+}
+
 void Stack::restore_class_moments(ClassMomentsState state) {
   require(replays(), ErrorCode::InvalidArgument, "class moments belong to a stack with replayed upper statistics");
   class_moments_->restore(std::move(state));
@@ -114,6 +126,10 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
           "alpha must be in [0, 1], got " + std::to_string(alpha));
   const CollectOptions options{config_.statistics, alpha, semantics};
   std::vector<float> input = joint(x, y, m), codes;
+  for (std::size_t i = 0; i < input.size(); ++i)
+    require(std::fabs(input[i]) <= kMaxCollected, ErrorCode::OutOfRange,
+            "collected values must be at most 1e18 in magnitude (their products must fit float32), got " + show(input[i]) +
+                " in row " + std::to_string(i / joint_size()));
   if (replays()) {
     std::vector<float> mirrored(m * 2 * joint_size());
     mirror(input.data(), input.size(), mirrored.data());

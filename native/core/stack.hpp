@@ -72,6 +72,9 @@ class Stack {
   std::size_t code_size() const { return config_.layers.back(); }
   std::size_t depth() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return layers_.at(i); }
+  // Bytes of the state every layer holds from construction (C, W and its Adam moments, b and B);
+  // class moments and learning's workspace come on top as they are used.
+  std::size_t state_bytes() const;
   // Layer::restore on layer i; errors name the layer.
   void restore_layer(std::size_t i, LayerState state);
   // The per-class moments of a replaying stack (null otherwise), and their restore.

@@ -15,18 +15,6 @@ class FuzzFailure extends Error {
 }
 
 const ARG_CODES = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
-/**
- * A failure caused by a bug already reported but outside what this fuzzer's task may fix (see the
- * `id`): counted and printed apart, and not a failure unless the run is strict (--strict 1).
- */
-class KnownIssue extends Error {
-  constructor(id, message) {
-    super(`[known issue ${id}] ${message}`);
-    this.name = 'KnownIssue';
-    this.id = id;
-  }
-}
-
 /** Codes that mean a bug even though they carry the package's prefix. */
 const BUG_CODES = new Set(['ERR_INDEE_INTERNAL', 'ERR_INDEE_OUT_OF_MEMORY']);
 
@@ -232,7 +220,6 @@ function typeName(value) {
 
 module.exports = {
   FuzzFailure,
-  KnownIssue,
   isPackageError,
   describeError,
   attempt,
