@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
+import type { UpperStatistics } from '../config';
 import { packageVersion } from '../package-info';
 import { evaluate } from './evaluate';
 import { info } from './info';
@@ -64,6 +65,17 @@ function taskOrder(text: string): number[] {
 }
 const ROWS = integerIn(0, 2 ** 32);
 
+/** --upper-statistics and --replay-samples: train defaults to the original's source, continual to the one measured best. */
+function upperStatisticsOptions(command: Command, source: UpperStatistics): Command {
+  return command
+    .addOption(
+      new Option('--upper-statistics <source>', "where the layers above the first get their statistics: 'collected' (the original), 'replay' (re-derived from per-class moments by samples) or 'moments' (in closed form)")
+        .choices(['collected', 'replay', 'moments'])
+        .default(source),
+    )
+    .option('--replay-samples <count>', 'samples per class of --upper-statistics replay', integerIn(1, 1_000_000), 1000);
+}
+
 function dataOptions(command: Command): Command {
   return command
     .option('--data <mnist|path>', 'the bundled MNIST, or a .csv, .npy or IDX file (optionally .gz)', 'mnist')
@@ -95,15 +107,13 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .addOption(new Option('--solver <solver>', 'how learning fits the weights to the statistics').choices(['adam', 'subspace', 'eig']).default('adam'))
     .option('--learn-every <rows>', 'learn after every this many rows', integerIn(1, 2 ** 32), 1)
     .option('--block <rows>', 'rows inferred together before they are collected (test-then-train per block)', integerIn(1, 65536), 1)
-    .addOption(new Option('--upper-statistics <source>', "where the layers above the first get their statistics: 'collected' (the original), 'replay' (re-derived from per-class moments by samples) or 'moments' (in closed form)").choices(['collected', 'replay', 'moments']).default('collected'))
-    .option('--replay-samples <count>', 'samples per class of --upper-statistics replay', integerIn(1, 1_000_000), 1000)
     .option('--threads <count>', 'BLAS threads (default: one per core)', integerIn(1, 1024))
     .option('--checkpoint <path>', 'checkpoint file (default: <out>/model.safetensors)')
     .option('--out <folder>', 'folder for the checkpoint, error curve, CSV and plots', 'indeependence-run')
     .option('--seed <integer>', 'seed of the initial weights and of the stream order', integerIn(0, Number.MAX_SAFE_INTEGER), 1)
     .addOption(new Option('--statistics <mode>', 'statistics of every layer').choices(['ema', 'cumulative']).default('ema'))
     .option('--quiet', 'no progress output', false);
-  dataOptions(trainCommand).action((options: TrainOptions) => done(train(options, context)));
+  dataOptions(upperStatisticsOptions(trainCommand, 'collected')).action((options: TrainOptions) => done(train(options, context)));
 
   const evaluateCommand = root
     .command('evaluate')
@@ -116,7 +126,7 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .option('--json', 'print the result as JSON', false);
   dataOptions(evaluateCommand).action((options) => done(evaluate(options, context)));
 
-  root
+  const continualCommand = root
     .command('continual')
     .description('a continual-learning scenario on MNIST: every method learns the tasks in turn; R matrix, ACC, BWT, FWT, prequential error, plots')
     .addOption(new Option('--scenario <kind>', 'split MNIST class-, task- or domain-incremental, or permuted MNIST').choices(['class', 'task', 'domain', 'permuted']).default('class'))
@@ -125,13 +135,11 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .option('--tasks <count>', 'tasks of permuted MNIST', integerIn(2, 50), 5)
     .option('--train-rows <rows>', 'training rows per task (default: all)', integerIn(1, 60000))
     .option('--validation <rows>', 'hold out this many training rows per task and score on them instead of the test rows (for tuning)', integerIn(1, 60000))
-    .option('--layers <sizes>', 'code sizes of this package\'s model', layerList, [100])
+    .option('--layers <sizes>', 'code sizes of this package\'s model', layerList, [400, 250, 150])
     .addOption(new Option('--statistics <mode>', 'statistics of this package\'s model').choices(['ema', 'cumulative']).default('cumulative'))
     .addOption(new Option('--solver <solver>', 'solver of this package\'s model').choices(['adam', 'subspace', 'eig']).default('eig'))
     .option('--learn-every <rows>', 'refit this package\'s model every this many rows (default: at task ends)', integerIn(1, 2 ** 32))
     .option('--infer-steps <steps>', 'inference steps of this package\'s predictions', STEPS, 0)
-    .addOption(new Option('--upper-statistics <source>', "where the layers above the first get their statistics: 'collected' (the original), 'replay' (re-derived from per-class moments by samples) or 'moments' (in closed form)").choices(['collected', 'replay', 'moments']).default('collected'))
-    .option('--replay-samples <count>', 'samples per class of --upper-statistics replay', integerIn(1, 1_000_000), 1000)
     .option('--ewc-lambda <lambda>', 'EWC\'s λ', numberIn(0, 1e30), 1e6)
     .option('--joint-epochs <epochs>', 'passes over the data of the joint upper bound', integerIn(1, 1000), 3)
     .option('--batch <rows>', 'rows per batch handed to the methods', integerIn(1, 65536), 100)
@@ -139,8 +147,8 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .option('--threads <count>', 'BLAS threads (default: one per core)', integerIn(1, 1024))
     .option('--out <folder>', 'folder for results.json, metrics.csv, R-*.csv and the plots', 'indeependence-continual')
     .option('--json', 'print the results as JSON', false)
-    .option('--quiet', 'no progress output', false)
-    .action((options) => done(continual(options, context)));
+    .option('--quiet', 'no progress output', false);
+  upperStatisticsOptions(continualCommand, 'moments').action((options) => done(continual(options, context)));
 
   root
     .command('info')
