@@ -2,6 +2,7 @@
  * An independent float64 implementation of ALGORITHM.md, written from the spec for small sizes,
  * literally row by row. The native results must match it within float32 tolerance.
  */
+import { prng } from '../scripts/fuzz/prng';
 
 export type Mode = 'ema' | 'cumulative';
 
@@ -249,17 +250,8 @@ export function symmetricEigenvalues(S: ArrayLike<number>, d: number): number[] 
   return Array.from({ length: d }, (_, i) => A[i * d + i]).sort((a, b) => b - a);
 }
 
-/** A seeded uniform generator for test data (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator for test data (mulberry32, shared with the fuzzers). */
+export const random: (seed: number) => () => number = prng;
 
 export function randomArray(length: number, seed: number, low = 0, high = 1): Float32Array {
   const next = random(seed);

@@ -3,6 +3,7 @@
 // against each other.
 #include <array>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/blas.hpp"
@@ -29,6 +30,18 @@ struct NormalPairs {
     v = rho * u + std::sqrt(1.0 - rho * rho) * r * std::sin(2.0 * kPi * u2);
   }
 };
+
+// A cumulative stack whose upper statistics are replayed.
+StackConfig replaying_config(std::size_t inputs, std::size_t labels, std::vector<std::size_t> layers) {
+  StackConfig config;
+  config.input_size = inputs;
+  config.label_size = labels;
+  config.layers = std::move(layers);
+  config.statistics = StatisticsMode::Cumulative;
+  config.solver = Solver::Eig;
+  config.upper_statistics = UpperStatistics::Replay;
+  return config;
+}
 
 }  // namespace
 
@@ -79,13 +92,7 @@ TEST(rectified_moments_match_monte_carlo) {
 TEST(class_moments_split_the_layer_statistics_by_class) {
   // Cumulative mode: Σ_c w_c (Σ_c + (μ_c − μ)(μ_c − μ)ᵀ) / Σ w_c is the layer's own C and μ its B,
   // whatever the batches; w_c counts the class's rows.
-  StackConfig config;
-  config.input_size = 6;
-  config.label_size = 3;
-  config.layers = {4, 2};
-  config.statistics = StatisticsMode::Cumulative;
-  config.upper_statistics = UpperStatistics::Replay;
-  Stack stack(config);
+  Stack stack(replaying_config(6, 3, {4, 2}));
   SplitMix64 rng(3);
   const std::size_t rows = 40;
   std::vector<float> x(rows * 6), y(rows * 3, 0.0f);
@@ -157,14 +164,7 @@ TEST(class_moments_moving_average_weighs_rows_as_the_row_by_row_recursion) {
 TEST(sampled_replay_and_moment_propagation_derive_the_same_statistics) {
   // Both start from the same Gaussians of the first code; one layer up, sampling (100,000 draws per
   // class) and the closed form must agree to sampling accuracy.
-  StackConfig config;
-  config.input_size = 8;
-  config.label_size = 2;
-  config.layers = {5, 3};
-  config.statistics = StatisticsMode::Cumulative;
-  config.solver = Solver::Eig;
-  config.upper_statistics = UpperStatistics::Replay;
-  Stack stack(config);
+  Stack stack(replaying_config(8, 2, {5, 3}));
   SplitMix64 rng(5);
   const std::size_t rows = 200;
   std::vector<float> x(rows * 8), y(rows * 2, 0.0f);

@@ -4,6 +4,7 @@
  * byte-level mutations, interesting values, and small helpers. Plain CommonJS so that both
  * test/fuzz.test.ts (through ts-jest, against lib/) and scripts/fuzz.js (against dist/) use it.
  */
+const { prng } = require('./prng');
 
 /** A property violation found by a target (as opposed to an error the package threw cleanly). */
 class FuzzFailure extends Error {
@@ -67,17 +68,6 @@ function fail(message) {
   throw new FuzzFailure(message);
 }
 
-/** mulberry32: a small deterministic generator for filling data from a generated seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(seed, length) {
   const next = prng(seed);
@@ -225,7 +215,6 @@ module.exports = {
   attempt,
   expectClean,
   fail,
-  prng,
   randomBytes,
   mutationArbitrary,
   mutate,
