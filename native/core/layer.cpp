@@ -9,6 +9,7 @@
 #include "mirror.hpp"
 #include "objective.hpp"
 #include "solvers.hpp"
+#include "workspace.hpp"
 #include "rng.hpp"
 
 namespace indee {
@@ -65,11 +66,14 @@ void Layer::decode_backward(const float* du, std::size_t m, float* dh) const {
 
 void Layer::collect(const float* v, std::size_t m, const CollectOptions& options, float* h) {
   const std::size_t d = mirrored_size();
-  std::vector<float> z(m * d), scratch(m * d);
-  mirror(v, m * n_, z.data());
-  stats_.collect(z.data(), m, b_.data(), options.mode, options.alpha, options.semantics, scratch.data());
+  batch_z_.resize(m * d);
+  batch_scratch_.resize(m * d);
+  mirror(v, m * n_, batch_z_.data());
+  stats_.collect(batch_z_.data(), m, b_.data(), options.mode, options.alpha, options.semantics, batch_scratch_.data());
   b_ = stats_.mean();
-  blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, z.data(), W_.data(), 0.0f, h);
+  blas::gemm(Op::None, Op::None, m, k_, d, 1.0f, batch_z_.data(), W_.data(), 0.0f, h);
+  release_if_large(batch_z_);
+  release_if_large(batch_scratch_);
 }
 
 void Layer::replace_statistics(std::vector<float> mean, std::vector<float> moment, double count) {
@@ -148,10 +152,9 @@ Layer::Moment Layer::moment(std::vector<float>& block) const {
 }
 
 double Layer::objective(float* gradient) const {
-  std::vector<float> block;
-  Moment m = moment(block);
-  TraceObjective f(mirrored_size(), k_, m.active);
-  return f.evaluate(m.C, W_.data(), gradient);
+  Moment m = moment(block_);
+  objective_.reset(std::move(m.active));
+  return objective_.evaluate(m.C, W_.data(), gradient);
 }
 
 // The fast solvers on the active block: C's eigenvectors are zero on the inactive coordinates, so

@@ -107,10 +107,13 @@ class Layer {
   Statistics stats_;
   std::vector<float> adam_m_, adam_v_;
   std::uint64_t adam_t_ = 0;
-  // learn's workspace, kept between calls: a loop of short learns allocates nothing of C's size.
-  TraceObjective objective_;
-  std::vector<float> gradient_;  // 2n x k
-  std::vector<float> block_;     // C's active block (see moment())
+  // Workspaces kept between calls (workspace.hpp): a long run does not allocate and free buffers of
+  // C's or a batch's size over and over. objective() is const but reuses them: a model's calls are
+  // serialised, never concurrent.
+  mutable TraceObjective objective_;
+  std::vector<float> gradient_;       // 2n x k
+  mutable std::vector<float> block_;  // C's active block (see moment())
+  std::vector<float> batch_z_, batch_scratch_;  // collect: m x 2n each (see release_if_large)
   // keep_learned_weights' copy.
   std::vector<float> kept_W_, kept_m_, kept_v_, kept_b_, kept_B_, kept_C_;
   std::uint64_t kept_t_ = 0;

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "mirror.hpp"
 #include "replay.hpp"
+#include "workspace.hpp"
 
 namespace indee {
 namespace {
@@ -111,13 +112,18 @@ AdamHyper Stack::adam_hyper() const {
   return hyper;
 }
 
-std::vector<float> Stack::joint(const float* x, const float* y, std::size_t m) const {
+void Stack::fill_joint(const float* x, const float* y, std::size_t m, std::vector<float>& v) const {
   const std::size_t nx = config_.input_size, ny = config_.label_size, n = joint_size();
-  std::vector<float> v(m * n, 0.0f);
+  v.assign(m * n, 0.0f);
   for (std::size_t r = 0; r < m; ++r) {
     std::copy(x + r * nx, x + (r + 1) * nx, v.begin() + r * n);
     if (y != nullptr) std::copy(y + r * ny, y + (r + 1) * ny, v.begin() + r * n + nx);
   }
+}
+
+std::vector<float> Stack::joint(const float* x, const float* y, std::size_t m) const {
+  std::vector<float> v;
+  fill_joint(x, y, m, v);
   return v;
 }
 
@@ -125,15 +131,19 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
   require(std::isfinite(alpha) && alpha >= 0.0f && alpha <= 1.0f, ErrorCode::OutOfRange,
           "alpha must be in [0, 1], got " + std::to_string(alpha));
   const CollectOptions options{config_.statistics, alpha, semantics};
-  std::vector<float> input = joint(x, y, m), codes;
+  std::vector<float>& input = batch_input_;
+  std::vector<float>& codes = batch_codes_;
+  fill_joint(x, y, m, input);
   for (std::size_t i = 0; i < input.size(); ++i)
     require(std::fabs(input[i]) <= kMaxCollected, ErrorCode::OutOfRange,
             "collected values must be at most 1e18 in magnitude (their products must fit float32), got " + show(input[i]) +
                 " in row " + std::to_string(i / joint_size()));
   if (replays()) {
-    std::vector<float> mirrored(m * 2 * joint_size());
+    std::vector<float>& mirrored = batch_mirrored_;
+    mirrored.resize(m * 2 * joint_size());
     mirror(input.data(), input.size(), mirrored.data());
     class_moments_->collect(mirrored.data(), classes_of(y, m, config_.label_size).data(), m, config_.statistics, alpha);
+    release_if_large(mirrored);
   }
   for (Layer& layer : layers_) {
     codes.assign(m * layer.code_size(), 0.0f);
@@ -141,6 +151,8 @@ void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, 
     if (replays()) break;
     input.swap(codes);
   }
+  release_if_large(batch_input_);
+  release_if_large(batch_codes_);
 }
 
 // All layers learn or none does: a learn that fails or diverges (an objective or weights no longer

@@ -99,6 +99,7 @@ class Stack {
 
  private:
   std::vector<float> joint(const float* x, const float* y, std::size_t m) const;
+  void fill_joint(const float* x, const float* y, std::size_t m, std::vector<float>& v) const;
   AdamHyper adam_hyper() const;
   bool replays() const { return class_moments_ != nullptr; }
   void learn_layers(std::size_t steps, std::vector<double>& values);
@@ -106,6 +107,8 @@ class Stack {
   StackConfig config_;
   std::vector<Layer> layers_;
   std::unique_ptr<ClassMoments> class_moments_;
+  // collect's batch workspaces, kept between calls (workspace.hpp).
+  std::vector<float> batch_input_, batch_codes_, batch_mirrored_;
 };
 
 }  // namespace indee
