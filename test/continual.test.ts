@@ -656,5 +656,7 @@ describe('MNIST', () => {
     } finally {
       ae.dispose();
     }
-  });
+    // The default model is [400, 250, 150] with propagated moments: seconds here, a minute or more
+    // under the sanitizers (scripts/reliability/sanitize.sh runs this file).
+  }, 300_000);
 });
