@@ -120,7 +120,7 @@ async function disposal() {
   const other = new Autoencoder(options);
   const state = other.layer(0);
   assert.throws(() => other.layer(7), /index/);
-  const native = new (binding().NativeModel)({ inputSize: 5, labelSize: 2, layers: [4], rate: 0.01, statistics: 'ema', solver: 'eig', seed: 1, initScale: 0.1 });
+  const native = new (binding().NativeModel)({ inputSize: 5, labelSize: 2, layers: [4], rate: 0.01, statistics: 'ema', solver: 'eig', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1 });
   for (const bad of [{ N: -1 }, { adam: { ...state.adam, t: -1 } }, { decaySinceFlush: NaN }, { b: new Float32Array(1) }])
     assert.throws(() => native.restoreLayer(0, { ...state, ...bad }), /must|state/);
   native.restoreLayer(0, state);
@@ -157,13 +157,15 @@ function errors() {
   for (const call of ts) assert.throws(call, /must|memory|mirrored/);
 
   const { NativeModel, NativeMlp, setThreads, threads, timeBlas, blasInfo } = binding();
-  const config = { inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.1 };
+  const config = { inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1 };
   const nativeBad = [
     () => new NativeModel(),
     () => new NativeModel({ ...config, layers: 'x' }),
     () => new NativeModel({ ...config, layers: [3, -1] }),
     () => new NativeModel({ ...config, statistics: 'nope' }),
     () => new NativeModel({ ...config, solver: 7 }),
+    () => new NativeModel({ ...config, upperStatistics: 'sampled' }),
+    () => new NativeModel({ ...config, replaySamples: 0 }),
     () => new NativeModel({ ...config, rate: NaN }),
     () => new NativeModel({ ...config, seed: 2 ** 60 }),
     () => new NativeModel({ ...config, inputSize: 50_000 }),
@@ -305,9 +307,9 @@ async function terminatedWorker() {
 async function main() {
   const started = Date.now();
   const step = (name) => console.log(`binding-smoke: ${name} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  await exercise({ inputSize: 6, labelSize: 3, layers: [5, 4], statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.3 }, 8);
+  await exercise({ inputSize: 6, labelSize: 3, layers: [5, 4], statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.3, upperStatistics: 'moments' }, 8);
   await exercise({ inputSize: 8, labelSize: 0, layers: [3], statistics: 'cumulative', solver: 'subspace', seed: 2 }, 5);
-  await exercise({ inputSize: 4, labelSize: 2, layers: [7, 3, 2], statistics: 'cumulative', solver: 'eig', seed: 3 }, 6);
+  await exercise({ inputSize: 4, labelSize: 2, layers: [7, 3, 2], statistics: 'cumulative', solver: 'eig', seed: 3, upperStatistics: 'replay', replaySamples: 20 }, 6);
   await exercise({ inputSize: 1, labelSize: 1, layers: [1], statistics: 'ema', solver: 'adam', seed: 4 }, 1);
   step('models of four shapes, sync and async');
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'indee-binding-smoke-'));
