@@ -138,7 +138,11 @@ export class Autoencoder {
 
   /**
    * Adds m rows to every layer's statistics, bottom-up (each layer's codes feed the next), and sets
-   * each layer's bias b to its running mean. Stores no rows.
+   * each layer's bias b to its running mean. Stores no rows. With `upperStatistics` `'replay'` or
+   * `'moments'`, only the first layer and the per-class moments of its input collect: the upper
+   * layers' statistics are derived from them at each {@link Autoencoder.learn}.
+   * @throws RangeError for values beyond 1e18 in magnitude (their products would overflow the
+   * float32 statistics).
    * @param x m × inputSize values.
    * @param y m × labelSize label values (one-hot for classes), or null/undefined when unknown (zeros).
    */
@@ -156,7 +160,10 @@ export class Autoencoder {
   /**
    * Fits every layer's weights to its trace objective f(W) = tr((I − WWᵀ) C (I − WWᵀ)) with the
    * configured solver: `steps` Adam steps (`'adam'`), `steps` orthogonal iterations (`'subspace'`) or
-   * one eigen-solve (`'eig'`); the fast solvers rotate their result onto the previous weights.
+   * one eigen-solve (`'eig'`); the fast solvers rotate their result onto the previous weights. With
+   * replayed upper statistics, each upper layer's statistics are first re-derived through the layers
+   * below as they have just learned. All or nothing: a learn that diverges throws
+   * `ERR_INDEE_NUMERICAL` and leaves every layer as it was.
    * @returns per layer, f at the weights the last Adam step started from (as the original reported
    * it), or at the new weights for the other solvers; the current f when steps is 0.
    */
