@@ -1,7 +1,8 @@
 // Per-class moments of the bottom layer's mirrored input, for statistical replay (replay.hpp).
 // For each class c: its weight w_c, mean μ_c and covariance Σ_c (about μ_c) of the mirrored joint
 // rows e = mirror([x, y]) of that class, every row weighted as the layer's own statistics weight
-// it (cumulative: 1 per row; moving average: row j of the stream α(1-α)^(rows collected after it)).
+// it (cumulative: 1 per row; moving average: row j of the stream α(1-α)^(rows collected after it);
+// a batch collected with BatchSemantics::Sum, which the layer weighs at once, keeps these row weights).
 // The classes together hold what the layer's C holds, split by class:
 //   Σ_c w_c (Σ_c + (μ_c − μ)(μ_c − μ)ᵀ) / Σ_c w_c,  μ = Σ_c w_c μ_c / Σ_c w_c,
 // and, like it, they only ever add rows (or decay them all alike): mergeable and order-independent
