@@ -57,11 +57,11 @@ test('models left to the GC are collected without forced collections', () => {
 // the main thread may fork (child_process.spawn/exec): within a second or so either fork() never
 // returns (the main thread blocks in pthread_join inside blas_thread_shutdown_) or the async call
 // never settles. With 1 BLAS thread (INDEEPENDENCE_THREADS=1) there is no pool and no hang.
-// Fix options: in the binding, register a pthread_atfork prepare handler after OpenBLAS's (handlers
-// run in reverse order) that waits for in-flight BLAS calls and blocks new ones (a shared/exclusive
-// lock around each BLAS call of the CPU backend; parent/child handlers release it); or link the
-// OpenMP build of OpenBLAS. `test.failing` passes while the bug is there; when this fails, turn it
-// into a plain `test`.
+// Tried without success (RELIABILITY.md): a shared/exclusive lock around every BLAS and LAPACK call
+// with a prepare handler registered after OpenBLAS's that waits for calls in flight (1 of 8 runs
+// finished), and re-creating the pool on the forking thread (1 of 6). The OpenMP build of the same
+// OpenBLAS finished 6 of 6: linking it is the fix. `test.failing` passes while the bug is there;
+// when this fails, turn it into a plain `test`.
 test.failing('spawning child processes while async calls run neither hangs nor loses a call', () => {
   const child = spawnSync(process.execPath, [path.join(fixtures, 'fork-during-async.js'), '2'], {
     encoding: 'utf8',
