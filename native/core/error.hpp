@@ -12,6 +12,8 @@ enum class ErrorCode {
   OutOfRange,       // a value outside what the model accepts (becomes a RangeError in JS)
   Numerical,        // a computation produced NaN or Inf
   OutOfMemory,      // an allocation failed
+  Unavailable,      // the device asked for cannot be used here (no plugin, driver, GPU or cuBLAS)
+  Device,           // a device or device-library call failed while computing
   Internal,         // a broken invariant: a bug in this library
 };
 

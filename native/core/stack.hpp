@@ -11,6 +11,7 @@
 #include "adam.hpp"
 #include "class_moments.hpp"
 #include "layer.hpp"
+#include "../backend/registry.hpp"
 
 namespace indee {
 
@@ -37,6 +38,7 @@ struct StackConfig {
   float init_scale = 0.0005f;  // W starts uniform in [-init_scale, init_scale)
   UpperStatistics upper_statistics = UpperStatistics::Collected;
   std::size_t replay_samples = 1000;  // per class, with UpperStatistics::Replay
+  Device device = Device::Cpu;        // where the model's state lives and its math runs (registry.hpp)
 };
 
 // Throws Error(OutOfRange) naming the first field outside what the model accepts.
