@@ -40,7 +40,7 @@ class Backend {
   virtual void upload(const void* host_source, std::size_t bytes, void* target) = 0;
   virtual void download(const void* source, std::size_t bytes, void* host_target) = 0;
   virtual void copy(const void* source, std::size_t bytes, void* target) = 0;
-  virtual void fill(float* x, std::size_t count, float value) = 0;
+  virtual void zero(void* target, std::size_t bytes) = 0;
 
   // ---- Dense products (as blas.hpp) ---------------------------------------------------------------
   // c (m x n) = alpha·op(a)·op(b) + beta·c, op(a) m x k, op(b) k x n.

@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
       blas::gemm(blas::Op::None, blas::Op::None, d, k, k, 2.0f, P.data(), S.data(), 0.0f, G.data());
       blas::gemm(blas::Op::None, blas::Op::None, d, k, k, 2.0f, W.data(), T.data(), 1.0f, G.data());
     });
-    Layer layer(inputs[l], k, 1, 0.0005f);
+    Layer layer(cpu_backend(), inputs[l], k, 1, 0.0005f);
     const std::vector<float> v = uniform(256 * inputs[l], 5);
     std::vector<float> codes(256 * k);
     layer.collect(v.data(), 256, CollectOptions{}, codes.data());

@@ -7,12 +7,15 @@
 
 namespace indee {
 
-INDEE_MULTIVERSION void adam_step(const AdamHyper& hyper, std::uint64_t t, const float* g, float* m, float* v, float* x,
-               std::size_t n) {
+AdamStep adam_step_constants(const AdamHyper& hyper, std::uint64_t t) {
   const double td = static_cast<double>(t);
   const float step = static_cast<float>(hyper.rate * std::sqrt(1.0 - std::pow(double(hyper.beta2), td)) /
                                         (1.0 - std::pow(double(hyper.beta1), td)));
-  const float b1 = hyper.beta1, b2 = hyper.beta2, eps = hyper.epsilon;
+  return {step, hyper.beta1, hyper.beta2, hyper.epsilon};
+}
+
+INDEE_MULTIVERSION void adam_update(const AdamStep& s, const float* g, float* m, float* v, float* x, std::size_t n) {
+  const float step = s.step, b1 = s.beta1, b2 = s.beta2, eps = s.epsilon;
   // Moments that fall below the smallest normal float are set to zero, as TensorFlow's CPU kernels
   // do (they run with flush-to-zero): a denormal moment contributes nothing to the step but makes
   // every operation on it many times slower.

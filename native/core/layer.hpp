@@ -42,17 +42,19 @@ struct LayerState {
 class Layer {
  public:
   // W is drawn uniformly from [-init_scale, init_scale) by `seed_state` (see Stack for the seeding).
-  Layer(std::size_t input, std::size_t code, std::uint64_t seed_state, float init_scale);
+  // Every array lives in `backend`'s memory; the pointers the methods take and give are of it.
+  Layer(Backend& backend, std::size_t input, std::size_t code, std::uint64_t seed_state, float init_scale);
 
   std::size_t input_size() const { return n_; }
   std::size_t code_size() const { return k_; }
   std::size_t mirrored_size() const { return 2 * n_; }
+  Backend& backend() const { return *backend_; }
 
-  // h = (mirror(v) - b) W for m rows v (m x n) into h (m x k).
-  void encode(const float* v, std::size_t m, float* h) const;
+  // h = (mirror(v) - b) W for m rows v (m x n) into h (m x k). `z` is a workspace (resized to m x 2n).
+  void encode(const float* v, std::size_t m, DeviceArray<float>& z, float* h) const;
 
   // u = h Wᵀ + b (m x 2n, kept for the backward pass), then the inverse mirroring of u into
-  // out (m x n); residue[r] receives row r's residue unless residue is null.
+  // out (m x n); residue[r] accumulates row r's residue unless residue is null.
   void decode(const float* h, std::size_t m, float* u, float* out, double* residue) const;
 
   // dL/dh (m x k) from dL/du (m x 2n): du W.
@@ -70,7 +72,7 @@ class Layer {
 
   // Replaces the statistics with ones derived elsewhere (statistical replay, replay.hpp): B and C
   // (dim x dim, lower triangle read), N = count; then b ← B, as after a collect.
-  void replace_statistics(std::vector<float> mean, std::vector<float> moment, double count);
+  void replace_statistics(const std::vector<float>& mean, const std::vector<float>& moment, double count);
 
   // Keeps a copy of what learning changes (W and its Adam state, and with `statistics` also b and
   // the statistics, which a replaying stack re-derives), and puts it back, so that a failed learn
@@ -80,8 +82,11 @@ class Layer {
   // True when W holds only finite values.
   bool weights_finite() const;
 
-  // f(W) at the current W and, unless null, its gradient (2n x k).
+  // f(W) at the current W and, unless null, its gradient (2n x k, backend memory).
   double objective(float* gradient) const;
+
+  // The coordinates i with C_ii > 0, ascending (see objective.hpp).
+  std::vector<std::size_t> active_coordinates() const;
 
   LayerState state() const;
   // Replaces the learned state. Throws Error(OutOfRange) naming the first field of the wrong size
@@ -89,33 +94,34 @@ class Layer {
   // the layer untouched.
   void restore(LayerState state);
 
-  const std::vector<float>& weights() const { return W_; }
-  const std::vector<float>& bias() const { return b_; }
+  // Copies on the host.
+  std::vector<float> weights() const { return W_.download(); }
+  std::vector<float> bias() const { return b_.download(); }
   const Statistics& statistics() const { return stats_; }
-  const std::vector<float>& adam_m() const { return adam_m_; }
-  const std::vector<float>& adam_v() const { return adam_v_; }
-  std::uint64_t adam_t() const { return adam_t_; }
 
  private:
   struct Moment;
-  Moment moment(std::vector<float>& block) const;
+  Moment moment() const;
   void solve(Solver solver, std::size_t steps, const Moment& m);
 
+  Backend* backend_;
   std::size_t n_, k_;
-  std::vector<float> W_;  // 2n x k
-  std::vector<float> b_;  // 2n
+  DeviceArray<float> W_;  // 2n x k
+  DeviceArray<float> b_;  // 2n
   Statistics stats_;
-  std::vector<float> adam_m_, adam_v_;
+  DeviceArray<float> adam_m_, adam_v_;
   std::uint64_t adam_t_ = 0;
   // Workspaces kept between calls (workspace.hpp): a long run does not allocate and free buffers of
   // C's or a batch's size over and over. objective() is const but reuses them: a model's calls are
   // serialised, never concurrent.
   mutable TraceObjective objective_;
-  std::vector<float> gradient_;       // 2n x k
-  mutable std::vector<float> block_;  // C's active block (see moment())
-  std::vector<float> batch_z_, batch_scratch_;  // collect: m x 2n each (see release_if_large)
+  DeviceArray<float> gradient_;                 // 2n x k
+  mutable DeviceArray<float> block_;            // C's active block (see moment())
+  mutable DeviceArray<std::uint32_t> active_;   // its coordinates
+  mutable DeviceArray<float> diagonal_;         // C's diagonal
+  DeviceArray<float> batch_z_, batch_scratch_;  // collect: m x 2n each (see release_if_large)
   // keep_learned_weights' copy.
-  std::vector<float> kept_W_, kept_m_, kept_v_, kept_b_, kept_B_, kept_C_;
+  DeviceArray<float> kept_W_, kept_m_, kept_v_, kept_b_, kept_B_, kept_C_;
   std::uint64_t kept_t_ = 0;
   double kept_N_ = 0.0;
   bool kept_statistics_ = false;

@@ -29,7 +29,7 @@ INDEE_MULTIVERSION void inverse_mirror(const float* u, std::size_t rows, std::si
         row_residue += static_cast<double>(p) * p;
       }
     }
-    if (residue != nullptr) residue[r] = row_residue;
+    if (residue != nullptr) residue[r] += row_residue;
   }
 }
 

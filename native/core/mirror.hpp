@@ -13,8 +13,8 @@ void mirror(const float* v, std::size_t count, float* e);
 // For `rows` rows of n pairs (p, q) = (u[2i], u[2i+1]):
 //   p > q:  out[i] = p,  residue += q²
 //   else:   out[i] = -q, residue += p²
-// residue[r] receives the sum over row r (overwritten), unless residue is null (the descent of
-// infer needs only the gradient until its last step).
+// residue[r] accumulates the sum over row r (a stack's residue is the sum over its layers), unless
+// residue is null (the descent of infer needs only the gradient until its last step).
 void inverse_mirror(const float* u, std::size_t rows, std::size_t n, float* out, double* residue);
 
 // Gradient of (L(out) + residue) with respect to u, given g = dL/dout, for the same pairs:

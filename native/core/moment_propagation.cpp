@@ -56,19 +56,20 @@ void MomentPropagation::derive_statistics(Layer& layer, double count) {
   std::vector<float> moment(d * d, 0.0f);
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = 0; j <= i; ++j) moment[i * d + j] = float(second[i * d + j] - mean[i] * mean[j]);
-  layer.replace_statistics(std::vector<float>(mean.begin(), mean.end()), std::move(moment), count);
+  layer.replace_statistics(std::vector<float>(mean.begin(), mean.end()), moment, count);
 }
 
 // The next code per class: mean (M_c − b) W, covariance Wᵀ Cov_c W.
 void MomentPropagation::advance(const Layer& layer) {
   const std::size_t d = layer.mirrored_size(), k = layer.code_size();
-  const float* W = layer.weights().data();
+  const std::vector<float> weights = layer.weights(), bias = layer.bias();
+  const float* W = weights.data();
   std::vector<float> centred(d), P(d * k);
   for (std::size_t c = 0; c < codes_.size(); ++c) {
     ClassGaussian& g = codes_[c];
     g.mean.assign(k, 0.0f);
     g.covariance.assign(k * k, 0.0f);
-    for (std::size_t i = 0; i < d; ++i) centred[i] = mirrored_mean_[c][i] - layer.bias()[i];
+    for (std::size_t i = 0; i < d; ++i) centred[i] = mirrored_mean_[c][i] - bias[i];
     blas::gemm(Op::None, Op::None, 1, k, d, 1.0f, centred.data(), W, 0.0f, g.mean.data());
     blas::symm(d, k, mirrored_covariance_[c].data(), W, 0.0f, P.data());
     blas::gemm(Op::Transpose, Op::None, k, k, d, 1.0f, W, P.data(), 0.0f, g.covariance.data());

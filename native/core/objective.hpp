@@ -11,41 +11,49 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
+
+#include "../backend/device_array.hpp"
 
 namespace indee {
 
 class TraceObjective {
  public:
-  // Every coordinate active: C is the whole d x d matrix.
-  TraceObjective(std::size_t dim, std::size_t code);
+  // Every coordinate active: C is the whole d x d matrix. Buffers live in `backend`'s memory.
+  TraceObjective(Backend& backend, std::size_t dim, std::size_t code);
   // Only the coordinates `active` (ascending, each < dim) may have C_ii > 0; C is their block.
-  TraceObjective(std::size_t dim, std::size_t code, std::vector<std::size_t> active);
+  TraceObjective(Backend& backend, std::size_t dim, std::size_t code, std::vector<std::size_t> active);
 
   // Changes the active coordinates, keeping the buffers' memory (a layer reuses one objective).
   void reset(std::vector<std::size_t> active);
 
-  // f(W) for C (the active block, a x a, lower triangle read) and W (dim x code); writes ∇f into
-  // `gradient` (dim x code) unless it is null.
+  // f(W) for C (the active block, a x a, lower triangle read) and W (dim x code), both in backend
+  // memory; writes ∇f into `gradient` (dim x code, backend memory) unless it is null.
   double evaluate(const float* C, const float* W, float* gradient);
 
  private:
   bool dense() const { return active_.size() == d_; }
 
+  Backend* backend_;
   std::size_t d_, k_;
   std::vector<std::size_t> active_;
-  std::vector<float> Wa_;  // W's active rows (a x k), unless dense
-  std::vector<float> P_;   // C W on the active rows (a x k)
-  std::vector<float> S_;   // Wᵀ W (k x k); turned into 2WᵀW - 4I for the gradient once f is read
-  std::vector<float> T_;   // Wᵀ C W (k x k)
-  std::vector<float> Q_;   // P (2WᵀW - 4I) (a x k), unless dense
+  DeviceArray<std::uint32_t> index_;  // active_, in backend memory
+  DeviceArray<float> Wa_;  // W's active rows (a x k), unless dense
+  DeviceArray<float> P_;   // C W on the active rows (a x k)
+  DeviceArray<float> S_;   // Wᵀ W (k x k); turned into 2WᵀW - 4I for the gradient once f is read
+  DeviceArray<float> T_;   // Wᵀ C W (k x k)
+  DeviceArray<float> Q_;   // P (2WᵀW - 4I) (a x k), unless dense
 };
 
-// The coordinates i with C_ii > 0, ascending, of a d x d matrix C (lower triangle read).
-std::vector<std::size_t> active_coordinates(std::size_t d, const float* C);
+// The indices i < n with values[i] > 0, ascending: the active coordinates, given C's diagonal.
+std::vector<std::size_t> positive_entries(std::size_t n, const float* values);
 
-// The a x a block of C (lower triangle read and written) on the coordinates `active`.
-// `block` is resized (its memory kept between calls by callers that reuse it) and filled.
+// The same indices as backend-ready 32-bit values.
+std::vector<std::uint32_t> narrow_indices(const std::vector<std::size_t>& indices);
+
+// The a x a block of C (d x d, host memory; lower triangle read and written) on the coordinates
+// `active`. `block` is resized (its memory kept between calls by callers that reuse it) and filled.
 void active_block(std::size_t d, const float* C, const std::vector<std::size_t>& active, std::vector<float>& block);
 
 }  // namespace indee

@@ -79,13 +79,17 @@ void SampledReplay::derive_statistics(Layer& layer, double count) {
     for (std::size_t i = 0; i < d; ++i) e[j * d + i] = float(scale * (e[j * d + i] - mean[i]));
   }
   blas::syrk(d, m, 1.0f, e.data(), 0.0f, moment.data());
-  layer.replace_statistics(std::vector<float>(mean.begin(), mean.end()), std::move(moment), count);
+  layer.replace_statistics(std::vector<float>(mean.begin(), mean.end()), moment, count);
 }
 
+// The samples stay on the host (their statistics are formed there); they visit the layer's backend
+// only to be encoded.
 void SampledReplay::advance(const Layer& layer) {
-  std::vector<float> codes(weights_.size() * layer.code_size());
-  layer.encode(samples_.data(), weights_.size(), codes.data());
-  samples_.swap(codes);
+  Backend& backend = layer.backend();
+  const std::size_t m = weights_.size();
+  DeviceArray<float> v(backend, samples_), z(backend), codes(backend, m * layer.code_size());
+  layer.encode(v.data(), m, z, codes.data());
+  samples_ = codes.download();
   width_ = layer.code_size();
 }
 

@@ -70,12 +70,16 @@ void validate_config(const StackConfig& c) {
         "replaySamples must be in [1, " + std::to_string(kMaxReplaySamples) + "], got " + std::to_string(c.replay_samples));
 }
 
-Stack::Stack(const StackConfig& config) : config_(config) {
-  validate_config(config_);
+Stack::Stack(const StackConfig& config)
+    : config_((validate_config(config), config)),
+      backend_(make_backend(config.device)),
+      batch_input_(*backend_),
+      batch_codes_(*backend_) {
   std::size_t n = joint_size();
+  layers_.reserve(config_.layers.size());
   for (std::size_t l = 0; l < config_.layers.size(); ++l) {
     const std::uint64_t seed_state = config_.seed + (l + 1) * kLayerSeedStride;
-    layers_.emplace_back(n, config_.layers[l], seed_state, config_.init_scale);
+    layers_.emplace_back(*backend_, n, config_.layers[l], seed_state, config_.init_scale);
     n = config_.layers[l];
   }
   if (config_.upper_statistics != UpperStatistics::Collected)
@@ -121,36 +125,43 @@ void Stack::fill_joint(const float* x, const float* y, std::size_t m, std::vecto
   }
 }
 
-std::vector<float> Stack::joint(const float* x, const float* y, std::size_t m) const {
-  std::vector<float> v;
-  fill_joint(x, y, m, v);
-  return v;
+DeviceArray<float> Stack::encode_joint(const std::vector<float>& joint, std::size_t m) const {
+  DeviceArray<float> input(*backend_, joint), codes(*backend_), z(*backend_);
+  for (const Layer& layer : layers_) {
+    codes.resize(m * layer.code_size());
+    layer.encode(input.data(), m, z, codes.data());
+    std::swap(input, codes);
+  }
+  return input;
 }
 
 void Stack::collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics) {
   require(std::isfinite(alpha) && alpha >= 0.0f && alpha <= 1.0f, ErrorCode::OutOfRange,
           "alpha must be in [0, 1], got " + std::to_string(alpha));
   const CollectOptions options{config_.statistics, alpha, semantics};
-  std::vector<float>& input = batch_input_;
-  std::vector<float>& codes = batch_codes_;
-  fill_joint(x, y, m, input);
-  for (std::size_t i = 0; i < input.size(); ++i)
-    require(std::fabs(input[i]) <= kMaxCollected, ErrorCode::OutOfRange,
-            "collected values must be at most 1e18 in magnitude (their products must fit float32), got " + show(input[i]) +
+  std::vector<float>& joint = batch_joint_;
+  fill_joint(x, y, m, joint);
+  for (std::size_t i = 0; i < joint.size(); ++i)
+    require(std::fabs(joint[i]) <= kMaxCollected, ErrorCode::OutOfRange,
+            "collected values must be at most 1e18 in magnitude (their products must fit float32), got " + show(joint[i]) +
                 " in row " + std::to_string(i / joint_size()));
-  if (replays()) {
+  if (replays()) {  // the class moments are kept on the host
     std::vector<float>& mirrored = batch_mirrored_;
     mirrored.resize(m * 2 * joint_size());
-    mirror(input.data(), input.size(), mirrored.data());
+    mirror(joint.data(), joint.size(), mirrored.data());
     class_moments_->collect(mirrored.data(), classes_of(y, m, config_.label_size).data(), m, config_.statistics, alpha);
     release_if_large(mirrored);
   }
+  DeviceArray<float>& input = batch_input_;
+  DeviceArray<float>& codes = batch_codes_;
+  input.upload(joint);
   for (Layer& layer : layers_) {
-    codes.assign(m * layer.code_size(), 0.0f);
+    codes.resize(m * layer.code_size());
     layer.collect(input.data(), m, options, codes.data());
     if (replays()) break;
-    input.swap(codes);
+    std::swap(input, codes);
   }
+  release_if_large(batch_joint_);
   release_if_large(batch_input_);
   release_if_large(batch_codes_);
 }
@@ -198,66 +209,78 @@ std::vector<double> Stack::objectives() const {
 }
 
 std::vector<float> Stack::encode(const float* x, const float* y, std::size_t m) const {
-  std::vector<float> input = joint(x, y, m), codes;
-  for (const Layer& layer : layers_) {
-    codes.assign(m * layer.code_size(), 0.0f);
-    layer.encode(input.data(), m, codes.data());
-    input.swap(codes);
-  }
-  return input;
+  std::vector<float> joint;
+  fill_joint(x, y, m, joint);
+  return encode_joint(joint, m).download();
 }
 
 Decoded Stack::decode(const float* h, std::size_t m) const {
   DecodePass pass(layers_, m);
-  pass.forward(h);
+  pass.forward(DeviceArray<float>(*backend_, std::vector<float>(h, h + m * code_size())).data());
   const std::size_t nx = config_.input_size, ny = config_.label_size, n = joint_size();
-  Decoded out{std::vector<float>(m * nx), std::vector<float>(m * ny), pass.residue()};
+  std::vector<float> bottom(m * n);
+  Decoded out{std::vector<float>(m * nx), std::vector<float>(m * ny), std::vector<double>(m)};
+  backend_->download(pass.bottom(), bottom.size() * sizeof(float), bottom.data());
+  backend_->download(pass.residue(), m * sizeof(double), out.residue.data());
   for (std::size_t r = 0; r < m; ++r) {
-    std::copy(pass.bottom() + r * n, pass.bottom() + r * n + nx, out.x.begin() + r * nx);
-    std::copy(pass.bottom() + r * n + nx, pass.bottom() + (r + 1) * n, out.y.begin() + r * ny);
+    std::copy(bottom.begin() + r * n, bottom.begin() + r * n + nx, out.x.begin() + r * nx);
+    std::copy(bottom.begin() + r * n + nx, bottom.begin() + (r + 1) * n, out.y.begin() + r * ny);
   }
   return out;
 }
 
 CompletionGradient Stack::completion_gradient(const float* x, const float* h, std::size_t m) const {
   DecodePass pass(layers_, m);
-  CompletionGradient result{std::vector<double>(m), std::vector<float>(m * code_size())};
-  pass.forward(h);
-  pass.backward(x, config_.input_size, result.loss.data(), result.gradient.data());
-  return result;
+  const DeviceArray<float> images(*backend_, std::vector<float>(x, x + m * config_.input_size));
+  const DeviceArray<float> codes(*backend_, std::vector<float>(h, h + m * code_size()));
+  DeviceArray<double> loss(*backend_, m);
+  DeviceArray<float> gradient(*backend_, m * code_size());
+  pass.forward(codes.data());
+  pass.backward(images.data(), config_.input_size, loss.data(), gradient.data());
+  return {loss.download(), gradient.download()};
 }
 
 Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
+  Backend& backend = *backend_;
   const std::size_t k = code_size(), nx = config_.input_size, ny = config_.label_size, n = joint_size();
-  Inference result;
-  result.codes = encode(x, nullptr, m);
-  result.loss.assign(m, 0.0);
+  std::vector<float> joint;
+  fill_joint(x, nullptr, m, joint);
+  DeviceArray<float> codes = encode_joint(joint, m);
+  const DeviceArray<float> images(backend, std::vector<float>(x, x + m * nx));
 
   DecodePass pass(layers_, m);
-  std::vector<float> gradient(m * k), adam_m(m * k, 0.0f), adam_v(m * k, 0.0f);
+  DeviceArray<float> gradient(backend, m * k), adam_m(backend, m * k), adam_v(backend, m * k);
+  DeviceArray<double> loss(backend, m);
+  adam_m.zero();
+  adam_v.zero();
   const AdamHyper hyper = adam_hyper();
   // Every row starts a fresh Adam state at the same moment, so one shared step count t is exactly
   // the per-row optimiser of the original.
   for (std::size_t t = 1; t <= steps; ++t) {
     const bool last = t == steps;  // the decode ŷ is read from: the only one whose loss is reported
-    pass.forward(result.codes.data(), last);
-    pass.backward(x, nx, last ? result.loss.data() : nullptr, gradient.data());
-    adam_step(hyper, t, gradient.data(), adam_m.data(), adam_v.data(), result.codes.data(), m * k);
+    pass.forward(codes.data(), last);
+    pass.backward(images.data(), nx, last ? loss.data() : nullptr, gradient.data());
+    backend.adam(adam_step_constants(hyper, t), m * k, gradient.data(), adam_m.data(), adam_v.data(), codes.data());
   }
   if (steps == 0) {
-    pass.forward(result.codes.data());
-    pass.backward(x, nx, result.loss.data(), nullptr);
+    pass.forward(codes.data());
+    pass.backward(images.data(), nx, loss.data(), nullptr);
   }
 
+  Inference result;
+  result.loss = loss.download();
+  result.codes = codes.download();
   for (std::size_t r = 0; r < m; ++r)
     require(std::isfinite(result.loss[r]), ErrorCode::Numerical,
             "inference diverged on row " + std::to_string(r) + " (completion loss " + show(result.loss[r]) + ", rate " + show(config_.rate) +
                 "): lower the rate or the number of steps");
+  std::vector<float> bottom(m * n);
+  backend.download(pass.bottom(), bottom.size() * sizeof(float), bottom.data());
   result.scores.resize(m * ny);
   result.reconstruction.resize(m * nx);
   result.labels.assign(m, -1);
   for (std::size_t r = 0; r < m; ++r) {
-    const float* row = pass.bottom() + r * n;
+    const float* row = bottom.data() + r * n;
     std::copy(row, row + nx, result.reconstruction.begin() + r * nx);
     std::copy(row + nx, row + n, result.scores.begin() + r * ny);
     for (std::size_t c = 0; c < ny; ++c)

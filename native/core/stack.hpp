@@ -66,7 +66,9 @@ struct CompletionGradient {
 class Stack {
  public:
   // Layer l's W (row-major) is drawn element by element as init_scale·(2u - 1), u = uniform() of a
-  // SplitMix64 whose state starts at seed + (l + 1)·0xD1B54A32D192ED03 (mod 2⁶⁴).
+  // SplitMix64 whose state starts at seed + (l + 1)·0xD1B54A32D192ED03 (mod 2⁶⁴). The state lives on
+  // config.device (Error(Unavailable) when that cannot be served); every method takes and returns
+  // host memory.
   explicit Stack(const StackConfig& config);
 
   const StackConfig& config() const { return config_; }
@@ -74,6 +76,8 @@ class Stack {
   std::size_t code_size() const { return config_.layers.back(); }
   std::size_t depth() const { return layers_.size(); }
   const Layer& layer(std::size_t i) const { return layers_.at(i); }
+  // The backend's name ("cpu", "cuda (<GPU>)").
+  const char* device_name() const { return backend_->name(); }
   // Bytes of the state every layer holds from construction (C, W and its Adam moments, b and B);
   // class moments and learning's workspace come on top as they are used.
   std::size_t state_bytes() const;
@@ -100,17 +104,21 @@ class Stack {
   CompletionGradient completion_gradient(const float* x, const float* h, std::size_t m) const;
 
  private:
-  std::vector<float> joint(const float* x, const float* y, std::size_t m) const;
   void fill_joint(const float* x, const float* y, std::size_t m, std::vector<float>& v) const;
+  // The top codes of m joint rows (host memory), in backend memory.
+  DeviceArray<float> encode_joint(const std::vector<float>& joint, std::size_t m) const;
   AdamHyper adam_hyper() const;
   bool replays() const { return class_moments_ != nullptr; }
   void learn_layers(std::size_t steps, std::vector<double>& values);
 
   StackConfig config_;
+  std::shared_ptr<Backend> backend_;  // declared before the layers, which use it until destroyed
   std::vector<Layer> layers_;
   std::unique_ptr<ClassMoments> class_moments_;
-  // collect's batch workspaces, kept between calls (workspace.hpp).
-  std::vector<float> batch_input_, batch_codes_, batch_mirrored_;
+  // collect's batch workspaces, kept between calls (workspace.hpp): the joint rows on the host
+  // (checked there), in backend memory, and the codes passed up.
+  std::vector<float> batch_joint_, batch_mirrored_;
+  DeviceArray<float> batch_input_, batch_codes_;
 };
 
 }  // namespace indee

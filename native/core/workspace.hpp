@@ -6,12 +6,21 @@
 #include <cstddef>
 #include <vector>
 
+#include "../backend/device_array.hpp"
+
 namespace indee {
 
-// Gives a workspace's memory back when a one-off large batch made it bigger than 64 MiB, so that
-// the kept workspaces cost at most that much while usual batches reuse theirs.
+// The most memory a kept workspace may hold after a call: a one-off large batch gives its memory
+// back, while usual batches reuse theirs.
+constexpr std::size_t kWorkspaceLimitBytes = std::size_t(64) << 20;
+
 inline void release_if_large(std::vector<float>& workspace) {
-  if (workspace.capacity() * sizeof(float) > (std::size_t(64) << 20)) std::vector<float>().swap(workspace);
+  if (workspace.capacity() * sizeof(float) > kWorkspaceLimitBytes) std::vector<float>().swap(workspace);
+}
+
+template <class T>
+void release_if_large(DeviceArray<T>& workspace) {
+  workspace.release_if_larger(kWorkspaceLimitBytes);
 }
 
 }  // namespace indee

@@ -19,6 +19,7 @@
 
 #include "backend/cpu/blas.hpp"
 #include "backend/cpu/lapack.hpp"
+#include "backend/registry.hpp"
 #include "core/error.hpp"
 #include "core/objective.hpp"
 #include "core/rng.hpp"
@@ -71,7 +72,7 @@ std::vector<float> leading_columns(const std::vector<float>& V, std::size_t d, s
 }
 
 double objective(std::size_t d, std::size_t k, const std::vector<float>& C, const std::vector<float>& W) {
-  return TraceObjective(d, k).evaluate(C.data(), W.data(), nullptr);
+  return TraceObjective(cpu_backend(), d, k).evaluate(C.data(), W.data(), nullptr);
 }
 
 double tail_sum(const std::vector<double>& lambda, std::size_t k) {

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 #include <string>
 
@@ -23,7 +24,9 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, float a
   if (m == 0 || n == 0) return;
   if (m == 1) {
     // One row (infer and collect on a single example): sgemm would pack all of op(b) for one
-    // vector; sgemv streams it once. c = op(b)ᵀ a, a being contiguous whatever op_a.
+    // vector; sgemv streams it once. c = op(b)ᵀ a, a being contiguous whatever op_a. With beta = 0,
+    // c may be uninitialised memory (backend.hpp): cleared first, as sgemv scales c by beta.
+    if (beta == 0.0f) std::fill(c, c + n, 0.0f);
     if (op_b == Op::None)
       cblas_sgemv(CblasRowMajor, CblasTrans, dim(k), dim(n), alpha, b, dim(n), a, 1, beta, c, 1);
     else

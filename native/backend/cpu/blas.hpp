@@ -5,9 +5,11 @@
 
 #include <cstddef>
 
+#include "../backend.hpp"
+
 namespace indee::blas {
 
-enum class Op { None, Transpose };
+using Op = indee::Op;
 
 // c (m x n) = alpha * op(a) * op(b) + beta * c, where op(a) is m x k and op(b) is k x n.
 void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,

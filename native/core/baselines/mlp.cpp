@@ -239,7 +239,7 @@ double Mlp::train_batch(const float* x, const std::int32_t* labels, std::size_t 
   if (!all_finite(grad_.data(), grad_.size()))
     throw Error(ErrorCode::Numerical,
                 "the training gradient is not finite; the weights are left as they were before this batch");
-  adam_step(hyper_, step_ + 1, grad_.data(), adam_m_.data(), adam_v_.data(), theta_.data(), theta_.size());
+  adam_update(adam_step_constants(hyper_, step_ + 1), grad_.data(), adam_m_.data(), adam_v_.data(), theta_.data(), theta_.size());
   ++step_;
   return loss;
 }

@@ -34,7 +34,7 @@
 // to the latest consolidate().
 //
 // ---- Optimiser ------------------------------------------------------------------------------------
-// One Adam step (indee::adam_step, β1 = 0.9, β2 = 0.999, ε = 1e-8) per train_batch on
+// One Adam step (indee::adam_update, β1 = 0.9, β2 = 0.999, ε = 1e-8) per train_batch on
 // ∇(loss + Ω). The step is taken only when the loss and every gradient entry are finite; otherwise
 // train_batch throws Numerical and θ, the Adam moments and the step count are as before the call.
 //
