@@ -28,6 +28,7 @@ export interface NativeModel {
   completionGradient(x: Float32Array, codes: Float32Array): CompletionGradient;
   completionGradientAsync(x: Float32Array, codes: Float32Array): Promise<CompletionGradient>;
   layerState(layer: number): LayerState;
+  deviceName(): string;
   /** Every layer's state, taken in one operation (after the async operations queued before it). */
   snapshot(): ModelSnapshot;
   snapshotAsync(): Promise<ModelSnapshot>;
@@ -48,6 +49,7 @@ export interface NativeConfig {
   initScale: number;
   upperStatistics: string;
   replaySamples: number;
+  device: string;
 }
 
 interface NativeBinding {

@@ -45,8 +45,16 @@ export type UpperStatistics =
    */
   | 'moments';
 
-/** Where the model computes. */
-export type Device = 'cpu';
+/**
+ * Where the model keeps its state and computes.
+ * - `'cpu'`: OpenBLAS on the host's cores (always available).
+ * - `'cuda'`: an NVIDIA GPU (device 0, or the first of `CUDA_VISIBLE_DEVICES`), through the package's
+ *   CUDA plugin and the CUDA toolkit's cuBLAS (`libcublas.so.13` or `.12`), loaded only when asked for.
+ *   Without the plugin, a driver, a GPU or cuBLAS, the constructor throws an `Error` with code
+ *   `ERR_INDEE_DEVICE_UNAVAILABLE` saying which is missing; CPU models are never affected.
+ *   The results equal the CPU's up to float32 rounding (different summation orders), not bit for bit.
+ */
+export type Device = 'cpu' | 'cuda';
 
 /** Options of {@link Autoencoder}'s constructor. */
 export interface AutoencoderOptions {
@@ -73,7 +81,7 @@ export interface AutoencoderOptions {
   upperStatistics?: UpperStatistics;
   /** Samples per class of `'replay'`, an integer in [1, 1000000]. Default 1000. */
   replaySamples?: number;
-  /** Default `'cpu'`. */
+  /** Default `'cpu'`. Not stored in checkpoints: a checkpoint loads on any device (see {@link Autoencoder.load}). */
   device?: Device;
 }
 
@@ -118,7 +126,7 @@ export function configure(options: unknown): AutoencoderConfig {
     upperStatistics:
       o.upperStatistics === undefined ? 'collected' : check.choice(o.upperStatistics, 'options.upperStatistics', ['collected', 'replay', 'moments'] as const),
     replaySamples: o.replaySamples === undefined ? 1000 : check.integer(o.replaySamples, 'options.replaySamples', 1, 1_000_000),
-    device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu'] as const),
+    device: o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu', 'cuda'] as const),
   });
   checkMemory(config);
   return config;

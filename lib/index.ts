@@ -9,6 +9,7 @@ export {
   type BatchSemantics,
   type CollectOptions,
   type SaveOptions,
+  type LoadOptions,
   type CheckpointInfo,
   type LearnOptions,
   type InferOptions,

@@ -2,7 +2,7 @@ import { binding, NativeModel } from './binding';
 import { types } from 'node:util';
 
 import { decodeCheckpoint, encodeCheckpoint, readCheckpointFile, writeFileAtomic, type CheckpointContents } from './checkpoint';
-import { configure, type AutoencoderConfig, type AutoencoderOptions } from './config';
+import { configure, type AutoencoderConfig, type AutoencoderOptions, type Device } from './config';
 import { packageVersion } from './package-info';
 import type { CompletionGradient, Decoded, Inference, LayerState, ObjectiveGradient } from './types';
 import { formatError, rangeError, typeError } from './errors';
@@ -46,6 +46,12 @@ export interface CheckpointInfo {
   layers: { inputSize: number; codeSize: number; rows: number; adamSteps: number }[];
 }
 
+/** Options of {@link Autoencoder.load}, {@link Autoencoder.loadWithInfo} and {@link Autoencoder.fromBuffer}. */
+export interface LoadOptions {
+  /** Where the loaded model runs. Default `'cpu'`: checkpoints do not record a device, so one saved on a GPU loads anywhere. */
+  device?: Device;
+}
+
 /** Options of {@link Autoencoder.infer} and {@link Autoencoder.classify}. */
 export interface InferOptions {
   /** Adam steps on each row's top code, an integer ≥ 0. Default 100 (the original's). */
@@ -71,6 +77,11 @@ function infoOf({ config, metadata, packageVersion: writer, layers }: Checkpoint
       return { ...sizes, rows: state.N, adamSteps: state.adam.t };
     }),
   };
+}
+
+function loadDevice(options: LoadOptions | undefined): Device {
+  const o = check.options(options, 'options', ['device'] as const);
+  return o.device === undefined ? 'cpu' : check.choice(o.device, 'options.device', ['cpu', 'cuda'] as const);
 }
 
 function saveMetadata(options: SaveOptions | undefined): Record<string, string> {
@@ -101,7 +112,7 @@ export class Autoencoder {
   /** @throws TypeError / RangeError for options of the wrong type or value. */
   constructor(options: AutoencoderOptions) {
     this.config = configure(options);
-    const { inputSize, labelSize, rate, statistics, solver, seed, initScale, upperStatistics, replaySamples } = this.config;
+    const { inputSize, labelSize, rate, statistics, solver, seed, initScale, upperStatistics, replaySamples, device } = this.config;
     this.#native = new (binding().NativeModel)({
       inputSize,
       labelSize,
@@ -113,12 +124,18 @@ export class Autoencoder {
       initScale,
       upperStatistics,
       replaySamples,
+      device,
     });
   }
 
   /** Number of layers. */
   get depth(): number {
     return this.config.layers.length;
+  }
+
+  /** What the model runs on, e.g. `'cpu'` or `'cuda (NVIDIA H200)'`. */
+  get deviceName(): string {
+    return this.#native.deviceName();
   }
 
   /** Values per top-layer code. */
@@ -285,9 +302,10 @@ export class Autoencoder {
    * It continues exactly (bit for bit) as the saved model would have.
    * @throws Error with code `ERR_INDEE_FORMAT` naming the problem when the bytes are not a valid checkpoint.
    */
-  static fromBuffer(buffer: Uint8Array): Autoencoder {
+  static fromBuffer(buffer: Uint8Array, options?: LoadOptions): Autoencoder {
     if (!types.isUint8Array(buffer)) throw typeError('buffer', 'a Buffer or Uint8Array of checkpoint bytes', buffer);
-    return Autoencoder.#restored(decodeCheckpoint(buffer), 'checkpoint buffer');
+    const device = loadDevice(options);
+    return Autoencoder.#restored(decodeCheckpoint(buffer), 'checkpoint buffer', device);
   }
 
   /**
@@ -295,8 +313,9 @@ export class Autoencoder {
    * trusted.
    * @throws Error with code `ERR_INDEE_FORMAT` naming the file and the problem.
    */
-  static async load(file: string): Promise<Autoencoder> {
-    return Autoencoder.#restored(await readCheckpointFile(checkPath(file)), file);
+  static async load(file: string, options?: LoadOptions): Promise<Autoencoder> {
+    const device = loadDevice(options);
+    return Autoencoder.#restored(await readCheckpointFile(checkPath(file)), file, device);
   }
 
   /** A checkpoint's configuration, metadata and counters, after the same checks as {@link Autoencoder.load}. */
@@ -305,13 +324,14 @@ export class Autoencoder {
   }
 
   /** {@link Autoencoder.load} and {@link Autoencoder.inspect} in one read of the file (e.g. to resume a run recorded in the metadata). */
-  static async loadWithInfo(file: string): Promise<{ model: Autoencoder; info: CheckpointInfo }> {
+  static async loadWithInfo(file: string, options?: LoadOptions): Promise<{ model: Autoencoder; info: CheckpointInfo }> {
+    const device = loadDevice(options);
     const contents = await readCheckpointFile(checkPath(file));
-    return { model: Autoencoder.#restored(contents, file), info: infoOf(contents) };
+    return { model: Autoencoder.#restored(contents, file, device), info: infoOf(contents) };
   }
 
-  static #restored({ config, layers, classes }: CheckpointContents, source: string): Autoencoder {
-    const model = new Autoencoder(config);
+  static #restored({ config, layers, classes }: CheckpointContents, source: string, device: Device): Autoencoder {
+    const model = new Autoencoder({ ...config, device });
     try {
       layers.forEach((state, i) => model.#native.restoreLayer(i, state));
       if (classes !== null) model.#native.restoreClassMoments(classes);

@@ -123,7 +123,9 @@ export function encodeCheckpoint(
     const value = spec.kind === 'layer' ? fieldOf(snapshot.layers[spec.layer], spec.field) : classFieldOf(snapshot.classes!, spec);
     if (value !== null) tensors.set(name, { dtype: spec.dtype, shape: spec.shape, bytes: bytesOf(value, spec.dtype) });
   }
-  const configJson = JSON.stringify(config);
+  // The device is where a model runs, not part of what it learned: a checkpoint loads on any device.
+  const { device: _device, ...portable } = config;
+  const configJson = JSON.stringify(portable);
   const user = JSON.stringify(metadata);
   const sha256 = checksum(configJson, user, [...tensors.values()].map((t) => t.bytes));
   return encodeSafetensors({ format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, package: packageVersion, config: configJson, user, sha256 }, tensors);

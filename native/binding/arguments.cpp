@@ -110,6 +110,7 @@ StackConfig read_config(const Napi::Value& value) {
   c.upper_statistics =
       static_cast<UpperStatistics>(read_choice(o.Get("upperStatistics"), "upperStatistics", {"collected", "replay", "moments"}));
   c.replay_samples = read_count(o.Get("replaySamples"), "replaySamples", 1, kMaxSize);
+  c.device = static_cast<Device>(read_choice(o.Get("device"), "device", {"cpu", "cuda"}));
   validate_config(c);
   return c;
 }

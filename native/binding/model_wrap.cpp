@@ -49,6 +49,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          sync_method<&ModelWrap::completion_gradient>("completionGradient"),
                          async_method<&ModelWrap::completion_gradient>("completionGradientAsync"),
                          sync_method<&ModelWrap::layer_state>("layerState"),
+                         sync_method<&ModelWrap::device_name>("deviceName"),
                          sync_method<&ModelWrap::snapshot>("snapshot"),
                          async_method<&ModelWrap::snapshot>("snapshotAsync"),
                          sync_method<&ModelWrap::restore_layer>("restoreLayer"),
@@ -99,15 +100,19 @@ Operation ModelWrap::objectives(const Napi::CallbackInfo&) {
 Operation ModelWrap::objective_gradient(const Napi::CallbackInfo& info) {
   indee::Stack& s = native();
   const std::size_t l = read_count(info[0], "layer", 0, s.depth() - 1);
-  auto value = std::make_shared<double>(0.0);
-  auto gradient = std::make_shared<std::vector<float>>(s.layer(l).weights().size());
-  return {[&s, l, value, gradient] { *value = s.layer(l).objective(gradient->data()); },
-          [value, gradient](Napi::Env env) -> Napi::Value {
+  auto result = std::make_shared<LayerObjective>();
+  return {[&s, l, result] { *result = s.objective_gradient(l); },
+          [result](Napi::Env env) -> Napi::Value {
             Napi::Object out = Napi::Object::New(env);
-            out.Set("value", *value);
-            out.Set("gradient", f32(env, *gradient));
+            out.Set("value", result->value);
+            out.Set("gradient", f32(env, result->gradient));
             return out;
           }};
+}
+
+Operation ModelWrap::device_name(const Napi::CallbackInfo&) {
+  indee::Stack& s = native();
+  return {[] {}, [&s](Napi::Env env) -> Napi::Value { return Napi::String::New(env, s.device_name()); }};
 }
 
 Operation ModelWrap::encode(const Napi::CallbackInfo& info) {

@@ -24,6 +24,7 @@ class ModelWrap : public QueuedObjectWrap<ModelWrap, indee::Stack> {
   Operation infer(const Napi::CallbackInfo& info);
   Operation completion_gradient(const Napi::CallbackInfo& info);
   Operation layer_state(const Napi::CallbackInfo& info);
+  Operation device_name(const Napi::CallbackInfo& info);
   Operation snapshot(const Napi::CallbackInfo& info);
   Operation restore_layer(const Napi::CallbackInfo& info);
   Operation restore_class_moments(const Napi::CallbackInfo& info);

@@ -208,6 +208,13 @@ std::vector<double> Stack::objectives() const {
   return values;
 }
 
+LayerObjective Stack::objective_gradient(std::size_t l) const {
+  const Layer& layer = layers_.at(l);
+  DeviceArray<float> gradient(*backend_, layer.mirrored_size() * layer.code_size());
+  const double value = layer.objective(gradient.data());
+  return {value, gradient.download()};
+}
+
 std::vector<float> Stack::encode(const float* x, const float* y, std::size_t m) const {
   std::vector<float> joint;
   fill_joint(x, y, m, joint);

@@ -58,6 +58,11 @@ struct Inference {
   std::vector<double> loss;           // m: ‖x - x̂‖² + residue of the decode ŷ was read from
 };
 
+struct LayerObjective {
+  double value = 0.0;
+  std::vector<float> gradient;  // 2n x k
+};
+
 struct CompletionGradient {
   std::vector<double> loss;     // m
   std::vector<float> gradient;  // m x top code size: dL/dh
@@ -92,6 +97,7 @@ class Stack {
   void collect(const float* x, const float* y, std::size_t m, float alpha, BatchSemantics semantics);
   std::vector<double> learn(std::size_t steps);     // objective per layer, see Layer::learn
   std::vector<double> objectives() const;           // f(W) per layer at the current weights
+  LayerObjective objective_gradient(std::size_t layer) const;  // f(W) and ∇f of one layer
   std::vector<float> encode(const float* x, const float* y, std::size_t m) const;  // m x code_size
   Decoded decode(const float* h, std::size_t m) const;
 

@@ -157,7 +157,7 @@ function errors() {
   for (const call of ts) assert.throws(call, /must|memory|mirrored/);
 
   const { NativeModel, NativeMlp, setThreads, threads, timeBlas, blasInfo } = binding();
-  const config = { inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1 };
+  const config = { inputSize: 4, labelSize: 2, layers: [3], rate: 0.01, statistics: 'ema', solver: 'adam', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1, device: 'cpu' };
   const nativeBad = [
     () => new NativeModel(),
     () => new NativeModel({ ...config, layers: 'x' }),
