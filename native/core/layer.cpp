@@ -222,7 +222,10 @@ double Layer::learn(std::size_t steps, const AdamHyper& hyper, Solver solver) {
 
   double value = 0.0;
   for (std::size_t s = 0; s < steps; ++s) {
-    value = objective_.evaluate(m.C, W_.data(), gradient_.data());
+    if (s + 1 < steps)
+      objective_.gradient(m.C, W_.data(), gradient_.data());
+    else
+      value = objective_.evaluate(m.C, W_.data(), gradient_.data());
     backend_->adam(adam_step_constants(hyper, ++adam_t_), W_.size(), gradient_.data(), adam_m_.data(), adam_v_.data(), W_.data());
   }
   return value;

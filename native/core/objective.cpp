@@ -54,12 +54,31 @@ void TraceObjective::reset(std::vector<std::size_t> active) {
 }
 
 double TraceObjective::evaluate(const float* C, const float* W, float* gradient) {
-  Backend& be = *backend_;
-  const std::size_t d = d_, k = k_, a = active_.size();
-  if (a == 0) {  // C = 0: f = 0 and ∇f = 0 whatever W
-    if (gradient != nullptr) be.zero(gradient, d * k * sizeof(float));
+  if (active_.empty()) {  // C = 0: f = 0 and ∇f = 0 whatever W
+    zero_gradient(gradient);
     return 0.0;
   }
+  form_products(C, W);
+  Backend& be = *backend_;
+  const double trace_C = be.trace(active_.size(), C), trace_T = be.trace(k_, T_.data());
+  const double trace_TS = be.dot(k_ * k_, T_.data(), S_.data());  // tr(TS) = Σ T∘S, both symmetric
+  if (gradient != nullptr) assemble_gradient(W, gradient);
+  return trace_C - 2.0 * trace_T + trace_TS;
+}
+
+void TraceObjective::gradient(const float* C, const float* W, float* gradient) {
+  if (active_.empty()) return zero_gradient(gradient);
+  form_products(C, W);
+  assemble_gradient(W, gradient);
+}
+
+void TraceObjective::zero_gradient(float* gradient) {
+  if (gradient != nullptr) backend_->zero(gradient, d_ * k_ * sizeof(float));
+}
+
+void TraceObjective::form_products(const float* C, const float* W) {
+  Backend& be = *backend_;
+  const std::size_t d = d_, k = k_, a = active_.size();
   const float* Wa = W;
   if (!dense()) {
     be.gather_rows(a, k, index_.data(), W, Wa_.data());
@@ -69,24 +88,22 @@ double TraceObjective::evaluate(const float* C, const float* W, float* gradient)
   be.syrk(k, d, 1.0f, W, 0.0f, S_.data());                                      // S = WᵀW
   be.symmetrize(k, S_.data());
   be.gemm(Op::Transpose, Op::None, k, k, a, 1.0f, Wa, P_.data(), 0.0f, T_.data());  // T = WᵀP
+}
 
-  const double trace_C = be.trace(a, C), trace_T = be.trace(k, T_.data());
-  const double trace_TS = be.dot(k * k, T_.data(), S_.data());  // tr(TS) = Σ T∘S, both symmetric
-
-  if (gradient != nullptr) {
-    // ∇f = -4P + 2PS + 2WT = P·(2S - 4I) + 2W·T: two products and no elementwise pass over d x k
-    // (P being zero outside the active rows).
-    be.scale_shift_diagonal(k, 2.0f, -4.0f, S_.data());
-    if (dense()) {
-      be.gemm(Op::None, Op::None, d, k, k, 1.0f, P_.data(), S_.data(), 0.0f, gradient);
-      be.gemm(Op::None, Op::None, d, k, k, 2.0f, W, T_.data(), 1.0f, gradient);
-    } else {
-      be.gemm(Op::None, Op::None, d, k, k, 2.0f, W, T_.data(), 0.0f, gradient);
-      be.gemm(Op::None, Op::None, a, k, k, 1.0f, P_.data(), S_.data(), 0.0f, Q_.data());
-      be.scatter_add_rows(a, k, index_.data(), Q_.data(), gradient);
-    }
+// ∇f = -4P + 2PS + 2WT = P·(2S - 4I) + 2W·T: two products and no elementwise pass over d x k (P being
+// zero outside the active rows). Turns S into 2S - 4I.
+void TraceObjective::assemble_gradient(const float* W, float* gradient) {
+  Backend& be = *backend_;
+  const std::size_t d = d_, k = k_, a = active_.size();
+  be.scale_shift_diagonal(k, 2.0f, -4.0f, S_.data());
+  if (dense()) {
+    be.gemm(Op::None, Op::None, d, k, k, 1.0f, P_.data(), S_.data(), 0.0f, gradient);
+    be.gemm(Op::None, Op::None, d, k, k, 2.0f, W, T_.data(), 1.0f, gradient);
+  } else {
+    be.gemm(Op::None, Op::None, d, k, k, 2.0f, W, T_.data(), 0.0f, gradient);
+    be.gemm(Op::None, Op::None, a, k, k, 1.0f, P_.data(), S_.data(), 0.0f, Q_.data());
+    be.scatter_add_rows(a, k, index_.data(), Q_.data(), gradient);
   }
-  return trace_C - 2.0 * trace_T + trace_TS;
 }
 
 }  // namespace indee

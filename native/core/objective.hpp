@@ -31,9 +31,14 @@ class TraceObjective {
   // f(W) for C (the active block, a x a, lower triangle read) and W (dim x code), both in backend
   // memory; writes ∇f into `gradient` (dim x code, backend memory) unless it is null.
   double evaluate(const float* C, const float* W, float* gradient);
+  // ∇f alone: no reductions, which on a GPU would each wait for the device (Adam needs only ∇f).
+  void gradient(const float* C, const float* W, float* gradient);
 
  private:
   bool dense() const { return active_.size() == d_; }
+  void zero_gradient(float* gradient);
+  void form_products(const float* C, const float* W);  // P, S and T
+  void assemble_gradient(const float* W, float* gradient);
 
   Backend* backend_;
   std::size_t d_, k_;
