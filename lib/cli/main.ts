@@ -108,6 +108,7 @@ function program(context: RunContext, done: (status: Promise<number>) => void): 
     .option('--learn-every <rows>', 'learn after every this many rows', integerIn(1, 2 ** 32), 1)
     .option('--block <rows>', 'rows inferred together before they are collected (test-then-train per block)', integerIn(1, 65536), 1)
     .option('--threads <count>', 'BLAS threads (default: one per core)', integerIn(1, 1024))
+    .addOption(new Option('--device <device>', "where the model runs: 'cpu', or 'cuda' (an NVIDIA GPU; see the README)").choices(['cpu', 'cuda']).default('cpu'))
     .option('--checkpoint <path>', 'checkpoint file (default: <out>/model.safetensors)')
     .option('--out <folder>', 'folder for the checkpoint, error curve, CSV and plots', 'indeependence-run')
     .option('--seed <integer>', 'seed of the initial weights and of the stream order', integerIn(0, Number.MAX_SAFE_INTEGER), 1)

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { Autoencoder } from '../model';
-import type { AutoencoderConfig, Solver, StatisticsMode, UpperStatistics } from '../config';
+import type { AutoencoderConfig, Device, Solver, StatisticsMode, UpperStatistics } from '../config';
 import { setThreads } from '../threads';
 import type { Dataset } from '../data';
 import { checkRange, loadDataset, type DataOptions } from './dataset-option';
@@ -37,6 +37,8 @@ export interface TrainOptions extends DataOptions {
   replaySamples: number;
   /** BLAS threads; undefined keeps the default (one per core). */
   threads?: number;
+  /** Where the model runs (a loaded checkpoint too). */
+  device: Device;
   checkpoint?: string;
   out: string;
   seed: number;
@@ -137,7 +139,7 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
   let resumedObjectives: number[] | undefined;
   if (o.load !== false) {
     const file = typeof o.load === 'string' ? o.load : checkpoint;
-    const loaded = await Autoencoder.loadWithInfo(file);
+    const loaded = await Autoencoder.loadWithInfo(file, { device: o.device });
     const info = loaded.info;
     model = loaded.model;
     if (model.config.inputSize !== dataset.inputSize || model.config.labelSize !== dataset.classes)
@@ -166,6 +168,7 @@ export async function train(o: TrainOptions, context: RunContext): Promise<numbe
       seed: o.seed,
       upperStatistics: o.upperStatistics,
       replaySamples: o.replaySamples,
+      device: o.device,
     });
     await bootstrap(model, dataset, o, log);
   }
