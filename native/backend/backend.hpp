@@ -95,7 +95,7 @@ class Backend {
 
   // The completion loss of rows of a joint reconstruction (rows x joint) against images x (rows x
   // input, input ≤ joint): g = 2(x̂ - x) on the first `input` coordinates and 0 on the label's;
-  // unless loss is null, loss[r] = ‖x̂_r - x_r‖² + residue[r] (residue: rows doubles).
+  // unless loss is null, loss[r] = ‖x̂_r - x_r‖² + residue[r] (residue: rows doubles, or null for 0).
   virtual void completion_gradient(std::size_t rows, std::size_t input, std::size_t joint, const float* reconstruction,
                                    const float* x, const double* residue, float* g, double* loss) = 0;
 

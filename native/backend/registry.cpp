@@ -44,7 +44,8 @@ const Plugin& plugin() {
   std::call_once(once, [] {
     std::string tried;
     for (const std::string& path : plugin_candidates()) {
-      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      // RTLD_NODELETE: the plugin's static CUDA runtime registers exit handlers that must stay mapped.
+      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
       if (handle == nullptr) {
         tried += "\n  " + std::string(dlerror());
         continue;
@@ -82,8 +83,11 @@ std::shared_ptr<Backend> make_backend(Device device) {
 }
 
 std::string cuda_unavailable_reason() {
-  std::string failure;
-  return create_cuda_backend(failure) == nullptr ? failure : std::string();
+  static const std::string reason = [] {  // each probe would create a CUDA context and a cuBLAS handle
+    std::string failure;
+    return create_cuda_backend(failure) == nullptr ? failure : std::string();
+  }();
+  return reason;
 }
 
 }  // namespace indee

@@ -118,7 +118,7 @@ class CpuBackend final : public Backend {
       if (loss == nullptr) continue;
       double squared_error = 0.0;
       for (std::size_t i = 0; i < input; ++i) squared_error += 0.25 * double(gr[i]) * gr[i];
-      loss[r] = squared_error + residue[r];
+      loss[r] = squared_error + (residue == nullptr ? 0.0 : residue[r]);
     }
   }
 
