@@ -5,7 +5,9 @@
 // --arch=A --release|--debug` and then takes the first .node in build/Release; this builds the
 // prebuilt flavour with cmake-js — OpenBLAS and libgfortran linked statically, no test programs,
 // no -march flags (OpenBLAS picks its kernels at run time) — in its own folder, and copies the
-// addon to build/Release for prebuildify to find (and strip).
+// addon to build/Release for prebuildify to find (and strip). The CUDA plugin, built when CMake finds
+// nvcc, goes straight beside the prebuilt binary (prebuildify handles .node files only): the core looks
+// for it next to the module that holds it.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -35,3 +37,10 @@ const flavour = debug ? 'Debug' : 'Release';
 const release = path.join(root, 'build', flavour);
 fs.mkdirSync(release, { recursive: true });
 fs.copyFileSync(path.join(out, flavour, 'indeependence.node'), path.join(release, 'indeependence.node'));
+
+const plugin = path.join(out, flavour, 'indeependence-cuda.so');
+if (fs.existsSync(plugin)) {
+  const prebuilds = path.join(root, 'prebuilds', `${process.platform}-${value('arch') ?? process.arch}`);
+  fs.mkdirSync(prebuilds, { recursive: true });
+  fs.copyFileSync(plugin, path.join(prebuilds, 'indeependence-cuda.so'));
+}

@@ -17,12 +17,23 @@ binary="${binaries[0]}"
 unexpected="$(ldd "$binary" | awk '{print $1}' | grep -vE '^(linux-vdso\.so\.1|libstdc\+\+\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libc\.so\.6|libpthread\.so\.0|libdl\.so\.2|/lib64/ld-linux-x86-64\.so\.2)$' || true)"
 [[ -z "$unexpected" ]] || fail "the prebuilt binary depends on: $unexpected"
 if nm -D --undefined-only "$binary" | grep -q gfortran; then fail "the prebuilt binary has undefined libgfortran symbols"; fi
+# The CUDA plugin ships beside it wherever nvcc built it; it loads cuBLAS and the driver itself, so it
+# needs nothing CUDA to be loaded either.
+plugin=prebuilds/linux-x64/indeependence-cuda.so
+if command -v nvcc >/dev/null; then [[ -f "$plugin" ]] || fail "nvcc is here but the prebuilt CUDA plugin is missing"; fi
+if [[ -f "$plugin" ]]; then
+  unexpected="$(ldd "$plugin" | awk '{print $1}' | grep -vE '^(linux-vdso\.so\.1|libstdc\+\+\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libc\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|/lib64/ld-linux-x86-64\.so\.2)$' || true)"
+  [[ -z "$unexpected" ]] || fail "the CUDA plugin depends on: $unexpected"
+  exports="$(nm -D --defined-only "$plugin" | awk '{print $3}')"
+  [[ "$exports" == indee_create_cuda_backend ]] || fail "the CUDA plugin exports more than its entry point: $exports"
+fi
 
+if [[ -f "$plugin" ]]; then plugin_entry="package/$plugin"; export INDEE_SMOKE_PLUGIN=1; fi
 tarball="$root/$(npm pack --silent | tail -1)"
 trap 'rm -f "$tarball"' EXIT
 contents="$(tar tzf "$tarball")"
 for wanted in package/dist/index.js package/dist/index.mjs package/dist/index.d.ts package/dist/index.d.mts \
-  package/dist/cli/bin.js "package/$binary" package/CMakeLists.txt package/native/core/stack.cpp package/scripts/install.js; do
+  package/dist/cli/bin.js "package/$binary" ${plugin_entry:-} package/CMakeLists.txt package/native/core/stack.cpp package/scripts/install.js; do
   grep -qx "$wanted" <<<"$contents" || fail "the tarball lacks $wanted"
 done
 if grep -E '^package/(test|docs|native/tests|native/bench|scripts/bench|scripts/smoke)/' <<<"$contents"; then fail "the tarball ships tests or benchmarks"; fi

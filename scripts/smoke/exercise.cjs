@@ -24,5 +24,18 @@ module.exports = async function exercise(api, where) {
   assert.deepEqual(again.classify(test.x, { steps: 20 }), labels, `${where}: the reloaded model classifies alike`);
   model.dispose();
   again.dispose();
-  console.log(`${where}: ok (${correct}/100 right after 300 rows; checkpoint round trip)`);
+  // device 'cuda' runs where a GPU is; elsewhere it is a clear error. Where the package ships the CUDA
+  // plugin (INDEE_SMOKE_PLUGIN), the error must come from the machine (no driver, GPU or cuBLAS), not
+  // from a plugin the installed package cannot find.
+  let cuda;
+  try {
+    const gpu = new Autoencoder({ inputSize: 4, labelSize: 2, layers: [3], device: 'cuda' });
+    cuda = gpu.deviceName;
+    gpu.dispose();
+  } catch (error) {
+    assert.equal(error.code, 'ERR_INDEE_DEVICE_UNAVAILABLE', `${where}: ${error.message}`);
+    if (process.env.INDEE_SMOKE_PLUGIN === '1') assert.doesNotMatch(error.message, /plugin .*not found/, `${where}: ${error.message}`);
+    cuda = error.message.split('\n')[0];
+  }
+  console.log(`${where}: ok (${correct}/100 right after 300 rows; checkpoint round trip; cuda: ${cuda})`);
 };
