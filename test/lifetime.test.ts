@@ -51,24 +51,21 @@ test('models left to the GC are collected without forced collections', () => {
   expect(m.peak - m.baseline).toBeLessThan(200 * 2 ** 20);
 }, 150_000);
 
-// BUG (OpenBLAS 0.3.21, pthreads build, as linked by CMakeLists.txt): OpenBLAS's fork handler
-// (blas_thread_shutdown_, run by pthread_atfork in every fork()) shuts its thread pool down while a
-// BLAS call on another thread is using it. In Node, async calls run BLAS on libuv threads while
-// the main thread may fork (child_process.spawn/exec): within a second or so either fork() never
-// returns (the main thread blocks in pthread_join inside blas_thread_shutdown_) or the async call
-// never settles. With 1 BLAS thread (INDEEPENDENCE_THREADS=1) there is no pool and no hang.
-// Tried without success (RELIABILITY.md): a shared/exclusive lock around every BLAS and LAPACK call
-// with a prepare handler registered after OpenBLAS's that waits for calls in flight (1 of 8 runs
-// finished), and re-creating the pool on the forking thread (1 of 6). The OpenMP build of the same
-// OpenBLAS finished 6 of 6: linking it is the fix. `test.failing` passes while the bug is there;
-// when this fails, turn it into a plain `test`.
-test.failing('spawning child processes while async calls run neither hangs nor loses a call', () => {
+// Forking while BLAS runs on another thread (RELIABILITY.md). OpenBLAS 0.3.21's pthreads build
+// shuts its thread pool down in a fork handler (blas_thread_shutdown_, run by pthread_atfork in
+// every fork()), under a BLAS call another thread is making with it: a Node program that spawned
+// child processes (child_process.spawn/exec) while async calls ran BLAS on libuv threads hung
+// within a second (8 of 8 runs), fork() blocked in pthread_join or the async call never settling.
+// The package's own fork handler (native/backend/cpu/blas.cpp) now waits for the BLAS calls in
+// flight before OpenBLAS's runs, holds new ones back across the fork, and re-creates the pool in
+// the parent before they resume.
+test('spawning child processes while async calls run neither hangs nor loses a call', () => {
   const child = spawnSync(process.execPath, [path.join(fixtures, 'fork-during-async.js'), '2'], {
     encoding: 'utf8',
-    // 2 s of work; with the bug it hangs within the first second (8 runs of 8 here).
+    // 2 s of work; without the handler it hung within the first second (8 runs of 8 here).
     timeout: 10_000,
     killSignal: 'SIGKILL',
-    // The pool exists from 2 threads on: force it, whatever the machine's core count.
+    // BLAS uses threads from 2 on: force them, whatever the machine's core count.
     env: { ...process.env, INDEEPENDENCE_THREADS: '2' },
   });
   expect(child.stderr).toBe('');

@@ -148,10 +148,12 @@ void run(Product& p) {
     case Kind::Syr:
       blas::syr(p.n, 1.0f, p.a.data(), p.c.data());
       break;
-    case Kind::Gemv:
+    case Kind::Gemv: {
+      const blas::LibraryCall call;
       cblas_sgemv(101, p.trans_a ? 112 : 111, int(p.m), int(p.n), 1.0f, p.a.data(), int(p.n), p.b.data(), 1, p.beta,
                   p.c.data(), 1);
       break;
+    }
   }
 }
 

@@ -32,8 +32,23 @@ void symmetrize_from_lower(std::size_t n, float* s);
 namespace indee::blas {
 
 // The threads BLAS uses, process-wide (OpenBLAS keeps one pool per process). OpenBLAS starts with
-// one per core, or OPENBLAS_NUM_THREADS when set.
+// one per core, or OPENBLAS_NUM_THREADS when set. set_threads waits for the calls into OpenBLAS
+// that other threads are making.
 void set_threads(std::size_t count);
 std::size_t threads();
+
+// Held around every call into OpenBLAS, BLAS or LAPACK: the wrappers here and in lapack.cpp take
+// one, and code that calls OpenBLAS directly must too. OpenBLAS shuts down or resizes the thread
+// pool all calls share in its fork handler and when its thread count changes, even under calls
+// other threads are making; so set_threads and fork() wait for the calls in flight and hold new
+// ones back meanwhile (blas.cpp). A thread must not take a second LibraryCall while it holds one,
+// nor fork.
+class LibraryCall {
+ public:
+  LibraryCall();
+  ~LibraryCall();
+  LibraryCall(const LibraryCall&) = delete;
+  LibraryCall& operator=(const LibraryCall&) = delete;
+};
 
 }  // namespace indee::blas

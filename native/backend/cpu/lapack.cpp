@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../../core/error.hpp"
+#include "blas.hpp"
 #include "dimension.hpp"
 
 // The Fortran LAPACK entry points exported by libopenblas (32-bit INTEGERs, as Debian builds it).
@@ -82,6 +83,7 @@ SymmetricTopEigen::SymmetricTopEigen(std::size_t n, std::size_t k) : n_(n), k_(k
   z_.resize(n * k);
   isuppz_.resize(2 * k);
   // Workspace query.
+  const blas::LibraryCall call;
   float work_query = 0.0f;
   int iwork_query = 0, m = 0, info = 0;
   const int query = -1;
@@ -102,6 +104,7 @@ void SymmetricTopEigen::compute(const float* a, float* values, float* vectors) {
   const int lwork = dim(work_.size()), liwork = dim(iwork_.size());
   const float vl = 0.0f, vu = 0.0f, abstol = 0.0f;  // 0: LAPACK's default tolerance, ε·‖T‖₁
   int m = 0, info = 0;
+  const blas::LibraryCall call;
   ssyevr_("V", "I", "U", &N, a_.data(), &lda, &vl, &vu, &il, &iu, &abstol, &m, w_.data(), z_.data(), &ldz,
           isuppz_.data(), work_.data(), &lwork, iwork_.data(), &liwork, &info, 1, 1, 1);
   check("ssyevr", info, "internal error in the eigenvector computation");
@@ -126,6 +129,7 @@ SquareSvd::SquareSvd(std::size_t n) : n_(n) {
   float dd_query = 0.0f, qr_query = 0.0f, s = 0.0f, u = 0.0f, vt = 0.0f;
   int info = 0;
   const int query = -1;
+  const blas::LibraryCall call;
   sgesdd_("A", &N, &N, a_.data(), &N, &s, &u, &N, &vt, &N, &dd_query, &query, iwork_.data(), &info, 1);
   check("sgesdd (workspace query)", info, "query failed");
   sgesvd_("A", "A", &N, &N, a_.data(), &N, &s, &u, &N, &vt, &N, &qr_query, &query, &info, 1, 1);
@@ -145,6 +149,7 @@ SvdDriver SquareSvd::compute(const float* a, float* u, float* s, float* vt) {
   // is Uxᵀ, which is Ux's column-major storage read row-major. Hence the swapped outputs.
   std::memcpy(a_.data(), a, n * n * sizeof(float));
   int info = 0;
+  const blas::LibraryCall call;
   sgesdd_("A", &N, &N, a_.data(), &N, s, vt, &N, u, &N, work_.data(), &lwork, iwork_.data(), &info, 1);
   if (info < 0) check("sgesdd", info, "");
   // OpenBLAS's sgesdd has also been seen to return NaN with info = 0 (on an ordinary 250 x 250
@@ -174,6 +179,7 @@ ColumnOrthonormalizer::ColumnOrthonormalizer(std::size_t n, std::size_t k) : n_(
   float qrf_query = 0.0f, org_query = 0.0f;
   int info = 0;
   const int query = -1;
+  const blas::LibraryCall call;
   sgeqrf_(&N, &K, q_.data(), &N, tau_.data(), &qrf_query, &query, &info);
   check("sgeqrf (workspace query)", info, "query failed");
   sorgqr_(&N, &K, &K, q_.data(), &N, tau_.data(), &org_query, &query, &info);
@@ -189,6 +195,7 @@ void ColumnOrthonormalizer::orthonormalize(float* a, float* r_diagonal) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < k; ++j) q_[j * n + i] = a[i * k + j];
   int info = 0;
+  const blas::LibraryCall call;
   sgeqrf_(&N, &K, q_.data(), &N, tau_.data(), work_.data(), &lwork, &info);
   check("sgeqrf", info, "unexpected positive info");
   if (r_diagonal != nullptr)
@@ -217,6 +224,7 @@ bool cholesky_lower(std::size_t n, float* a) {
   // Row-major lower triangle = column-major upper triangle: UPLO = 'U' factors it as UᵀU = L Lᵀ.
   const int N = dim(n);
   int info = 0;
+  const blas::LibraryCall call;
   spotrf_("U", &N, a, &N, &info, 1);
   if (info > 0) return false;
   check("spotrf", info, "");
