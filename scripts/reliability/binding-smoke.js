@@ -120,7 +120,7 @@ async function disposal() {
   const other = new Autoencoder(options);
   const state = other.layer(0);
   assert.throws(() => other.layer(7), /index/);
-  const native = new (binding().NativeModel)({ inputSize: 5, labelSize: 2, layers: [4], rate: 0.01, statistics: 'ema', solver: 'eig', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1 });
+  const native = new (binding().NativeModel)({ inputSize: 5, labelSize: 2, layers: [4], rate: 0.01, statistics: 'ema', solver: 'eig', seed: 1, initScale: 0.1, upperStatistics: 'collected', replaySamples: 1, device: 'cpu' });
   for (const bad of [{ N: -1 }, { adam: { ...state.adam, t: -1 } }, { decaySinceFlush: NaN }, { b: new Float32Array(1) }])
     assert.throws(() => native.restoreLayer(0, { ...state, ...bad }), /must|state/);
   native.restoreLayer(0, state);

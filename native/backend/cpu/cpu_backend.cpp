@@ -91,6 +91,7 @@ class CpuBackend final : public Backend {
     }
   }
   void gather_block(std::size_t d, const float* s, std::size_t a, const std::uint32_t* index, float* block) override {
+    if (a == 0) return;  // block may then be null, which memset must not get
     std::memset(block, 0, a * a * sizeof(float));
     for (std::size_t i = 0; i < a; ++i)
       for (std::size_t j = 0; j <= i; ++j) block[i * a + j] = s[std::size_t(index[i]) * d + index[j]];
