@@ -155,8 +155,12 @@ function runTarget(o, name, total, from, report) {
       }
     }, 500);
     worker.on('message', (m) => finish({ ...m, next: total }));
-    worker.on('error', (error) => finish({ failures: [{ kind: 'crash', replay: `${name}:${progress[1]}:${progress[2]}`, message: `worker error: ${error && error.stack}` }], slowest: null, next: progress[0] + 1 }));
-    worker.on('exit', (code) => finish({ failures: code === 0 ? [] : [{ kind: 'crash', replay: `${name}:${progress[1]}:${progress[2]}`, message: `worker exited with ${code}` }], slowest: null, next: code === 0 ? total : progress[0] + 1 }));
+    // A worker that dies takes its results with it: the cases it completed are counted by the worker
+    // restarted after the case in flight (its replay triple; that case may need the ones before it
+    // in the same worker to fail again), which reports only its own outcomes.
+    const during = () => `during case ${progress[0]} of ${total}`;
+    worker.on('error', (error) => finish({ failures: [{ kind: 'crash', replay: `${name}:${progress[1]}:${progress[2]}`, message: `worker error ${during()}: ${error && error.stack}` }], slowest: null, next: progress[0] + 1 }));
+    worker.on('exit', (code) => finish({ failures: code === 0 ? [] : [{ kind: 'crash', replay: `${name}:${progress[1]}:${progress[2]}`, message: `worker exited with ${code} ${during()}` }], slowest: null, next: code === 0 ? total : progress[0] + 1 }));
   });
 }
 

@@ -24,8 +24,9 @@ Napi::TypedArrayOf<float> as_float32(const Napi::Value& value, const std::string
   return value.As<Napi::TypedArrayOf<float>>();
 }
 
-std::vector<float> copy_finite(const Napi::TypedArrayOf<float>& array, const std::string& name) {
-  std::vector<float> values(array.Data(), array.Data() + array.ElementLength());
+template <class Vector>
+Vector copy_finite(const Napi::TypedArrayOf<float>& array, const std::string& name) {
+  Vector values(array.Data(), array.Data() + array.ElementLength());
   for (std::size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i]))
       range_error(name + "[" + std::to_string(i) + "] must be a finite number, got " + show(values[i]));
@@ -40,16 +41,30 @@ Batch read_batch(const Napi::Value& value, const std::string& name, std::size_t 
   if (length == 0 || length % width != 0)
     range_error(name + " must hold a positive whole number of rows of " + std::to_string(width) +
                 " values, got length " + std::to_string(length));
-  return {copy_finite(array, name), length / width};
+  return {copy_finite<PageVector<float>>(array, name), length / width};
 }
 
-std::vector<float> read_rows(const Napi::Value& value, const std::string& name, std::size_t width,
-                             std::size_t rows) {
+namespace {
+
+template <class Vector>
+Vector read_exact_rows(const Napi::Value& value, const std::string& name, std::size_t width, std::size_t rows) {
   const Napi::TypedArrayOf<float> array = as_float32(value, name);
   if (array.ElementLength() != rows * width)
     range_error(name + " must have length " + std::to_string(rows * width) + " (" + std::to_string(rows) +
                 " rows of " + std::to_string(width) + "), got " + std::to_string(array.ElementLength()));
-  return copy_finite(array, name);
+  return copy_finite<Vector>(array, name);
+}
+
+}  // namespace
+
+std::vector<float> read_rows(const Napi::Value& value, const std::string& name, std::size_t width,
+                             std::size_t rows) {
+  return read_exact_rows<std::vector<float>>(value, name, width, rows);
+}
+
+PageVector<float> read_batch_rows(const Napi::Value& value, const std::string& name, std::size_t width,
+                                  std::size_t rows) {
+  return read_exact_rows<PageVector<float>>(value, name, width, rows);
 }
 
 std::vector<double> read_f64_array(const Napi::Value& value, const std::string& name, std::size_t length) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/stack.hpp"
+#include "page_buffer.hpp"
 
 namespace indee::binding {
 
@@ -19,16 +20,19 @@ inline constexpr std::size_t kMaxSize = std::size_t(1) << 20;
 inline constexpr std::size_t kMaxSafeInteger = 9007199254740991;
 
 // A row-major batch copied out of a Float32Array whose length is rows x width, rows >= 1, with
-// every value finite.
+// every value finite, into pages of its own when it is large (page_buffer.hpp).
 struct Batch {
-  std::vector<float> values;
+  PageVector<float> values;
   std::size_t rows = 0;
 };
 Batch read_batch(const Napi::Value& value, const std::string& name, std::size_t width);
 
-// Like read_batch, but the rows must number `rows` exactly.
+// Like read_batch, but the rows must number `rows` exactly. Into a std::vector for values that
+// become part of the model's state, into a PageVector for a call's batch.
 std::vector<float> read_rows(const Napi::Value& value, const std::string& name, std::size_t width,
                              std::size_t rows);
+PageVector<float> read_batch_rows(const Napi::Value& value, const std::string& name, std::size_t width,
+                                  std::size_t rows);
 
 // A Float64Array of exactly `length` finite values.
 std::vector<double> read_f64_array(const Napi::Value& value, const std::string& name, std::size_t length);

@@ -73,8 +73,8 @@ Operation ModelWrap::collect(const Napi::CallbackInfo& info) {
   indee::Stack& s = native();
   const StackConfig& c = s.config();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", c.input_size));
-  auto y = std::make_shared<std::vector<float>>();
-  if (has_value(info[1])) *y = read_rows(info[1], "y", c.label_size, x->rows);
+  auto y = std::make_shared<PageVector<float>>();
+  if (has_value(info[1])) *y = read_batch_rows(info[1], "y", c.label_size, x->rows);
   const float alpha = static_cast<float>(read_number(info[2], "alpha"));
   const BatchSemantics semantics =
       read_choice(info[3], "batch", {"sequential", "sum"}) == 0 ? BatchSemantics::Sequential : BatchSemantics::Sum;
@@ -118,8 +118,8 @@ Operation ModelWrap::device_name(const Napi::CallbackInfo&) {
 Operation ModelWrap::encode(const Napi::CallbackInfo& info) {
   indee::Stack& s = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
-  auto y = std::make_shared<std::vector<float>>();
-  if (has_value(info[1])) *y = read_rows(info[1], "y", s.config().label_size, x->rows);
+  auto y = std::make_shared<PageVector<float>>();
+  if (has_value(info[1])) *y = read_batch_rows(info[1], "y", s.config().label_size, x->rows);
   auto codes = std::make_shared<std::vector<float>>();
   return {[&s, x, y, codes] { *codes = s.encode(x->values.data(), y->empty() ? nullptr : y->data(), x->rows); },
           [codes](Napi::Env env) -> Napi::Value { return f32(env, *codes); }};
@@ -159,7 +159,7 @@ Operation ModelWrap::infer(const Napi::CallbackInfo& info) {
 Operation ModelWrap::completion_gradient(const Napi::CallbackInfo& info) {
   indee::Stack& s = native();
   auto x = std::make_shared<Batch>(read_batch(info[0], "x", s.config().input_size));
-  auto h = std::make_shared<std::vector<float>>(read_rows(info[1], "codes", s.code_size(), x->rows));
+  auto h = std::make_shared<PageVector<float>>(read_batch_rows(info[1], "codes", s.code_size(), x->rows));
   auto result = std::make_shared<CompletionGradient>();
   return {[&s, x, h, result] { *result = s.completion_gradient(x->values.data(), h->data(), x->rows); },
           [result](Napi::Env env) -> Napi::Value {

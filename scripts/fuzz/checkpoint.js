@@ -199,13 +199,20 @@ async function runHeader(api, ctx, c) {
     for (const k of p.slice(0, -1)) parent = parent[k];
     const last = p[p.length - 1];
     if (parent === null || typeof parent !== 'object') continue;
-    if (e.action === 'set') parent[last] = e.value;
+    // A copy of the value: the arbitrary hands out the same object to every case that draws it (the
+    // arrays and objects of jsonValueArbitrary's constantFrom), and a later edit that lands inside
+    // it would change it for every case after this one. Inserted as is, such values accumulated the
+    // edits of earlier cases (a case no longer replayed alone as it ran), became cyclic (an edit
+    // setting one inside itself), and paths() then followed the cycle, building ever longer paths
+    // until the worker ran out of heap (checkpoint.header, --seed 11, case 88,075).
+    const value = structuredClone(e.value);
+    if (e.action === 'set') parent[last] = value;
     else if (e.action === 'delete') Array.isArray(parent) ? parent.splice(Number(last), 1) : delete parent[last];
     else if (e.action === 'rename' && !Array.isArray(parent)) {
       const v = parent[last];
       delete parent[last];
       Object.defineProperty(parent, e.key, { value: v, enumerable: true, writable: true, configurable: true });
-    } else if (e.action === 'add' && !Array.isArray(parent)) Object.defineProperty(parent, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
+    } else if (e.action === 'add' && !Array.isArray(parent)) Object.defineProperty(parent, e.key, { value, enumerable: true, writable: true, configurable: true });
   }
   const out = tree;
   const m = out.__metadata__;
