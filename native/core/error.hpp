@@ -28,7 +28,8 @@ class Error : public std::runtime_error {
   ErrorCode code_;
 };
 
-// Throws Error(code, message) unless `condition` holds.
+// Throws Error(code, message) unless `condition` holds. The message is built before the call, so
+// loops over many values test the condition themselves and build it only on failure.
 inline void require(bool condition, ErrorCode code, const std::string& message) {
   if (!condition) throw Error(code, message);
 }

@@ -19,10 +19,10 @@ namespace {
 void check_tensor(const std::vector<float>& values, std::size_t size, const char* name, bool non_negative = false) {
   require(values.size() == size, ErrorCode::OutOfRange,
           std::string(name) + " must hold " + std::to_string(size) + " values, got " + std::to_string(values.size()));
-  for (std::size_t i = 0; i < values.size(); ++i)
-    require(std::isfinite(values[i]) && !(non_negative && values[i] < 0.0f), ErrorCode::OutOfRange,
-            std::string(name) + "[" + std::to_string(i) + "] must be a finite" + (non_negative ? " non-negative" : "") +
-                " number, got " + std::to_string(values[i]));
+  for (std::size_t i = 0; i < values.size(); ++i)  // the message only for a value that fails (see Stack::collect)
+    if (!(std::isfinite(values[i]) && !(non_negative && values[i] < 0.0f)))
+      throw Error(ErrorCode::OutOfRange, std::string(name) + "[" + std::to_string(i) + "] must be a finite" +
+                                             (non_negative ? " non-negative" : "") + " number, got " + std::to_string(values[i]));
 }
 
 }  // namespace

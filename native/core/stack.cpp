@@ -281,10 +281,10 @@ Inference Stack::infer(const float* x, std::size_t m, std::size_t steps) const {
   Inference result;
   result.loss = loss.download();
   result.codes = codes.download();
-  for (std::size_t r = 0; r < m; ++r)
-    require(std::isfinite(result.loss[r]), ErrorCode::Numerical,
-            "inference diverged on row " + std::to_string(r) + " (completion loss " + show(result.loss[r]) + ", rate " + show(config_.rate) +
-                "): lower the rate or the number of steps");
+  for (std::size_t r = 0; r < m; ++r)  // the message only for a row that fails (see collect)
+    if (!std::isfinite(result.loss[r]))
+      throw Error(ErrorCode::Numerical, "inference diverged on row " + std::to_string(r) + " (completion loss " + show(result.loss[r]) +
+                                            ", rate " + show(config_.rate) + "): lower the rate or the number of steps");
   std::vector<float> bottom(m * n);
   backend.download(pass.bottom(), bottom.size() * sizeof(float), bottom.data());
   result.scores.resize(m * ny);

@@ -1,6 +1,6 @@
 // Batch workspaces a model keeps between calls (see Layer's and Stack's members): reusing them
 // spares a long run the allocation and release of batch-sized buffers on every call, which glibc
-// keeps per thread once freed (the RSS would swing with the thread each call lands on).
+// keeps in its heaps once freed (the RSS would swing with where they landed; RELIABILITY.md, "Soak").
 #pragma once
 
 #include <cstddef>
