@@ -13,15 +13,8 @@ const zlib = require('node:zlib');
 
 const { attempt, expectClean, fail, mutationArbitrary, mutate, randomBytes, sometimes, concatTyped, sameBytes, take, shapeProduct, typeName, weirdValue, SPECIAL_U32 } = require('./common');
 
-const ARRAY_TYPES = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+// The typed array of each dtype, as the readers use it.
+const { ARRAY_TYPES } = require(path.join(__dirname, '..', '..', 'dist', 'data', 'source'));
 
 /** Every success must be a tensor whose data matches its dtype and shape. */
 function checkTensor(t, what) {
